@@ -1,0 +1,56 @@
+"""The hash of the part of a configuration that determines a run's result.
+
+Resume and de-duplication key on it: paths (``data.root``), tracking settings, launcher settings,
+``device``, ``threads`` and ``force`` are excluded; the dataset id, label ratio, augmenter (target
+and every parameter), effective multiplier, detector (target and every parameter), seed and
+protocol are included. With the ``none`` augmenter the multiplier cannot matter, so it is hashed
+as 0: a baseline run is shared by every study that needs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from omegaconf import DictConfig, OmegaConf
+
+NONE_AUGMENTER_MODULE = "adbench_repro.augmenters.none"
+
+
+def effective_multiplier(cfg: DictConfig) -> int:
+    """``cfg.multiplier``, or 0 when the augmenter generates nothing."""
+    target = str(cfg.augmenter.get("_target_", ""))
+    if target.rsplit(".", 1)[0] == NONE_AUGMENTER_MODULE:
+        return 0
+    return int(cfg.multiplier)
+
+
+def result_config(cfg: DictConfig) -> dict:
+    """The result-determining subset of ``cfg``, resolved, as plain data."""
+    return {
+        "dataset": str(cfg.dataset.name),
+        "label_ratio": OmegaConf.to_container(cfg.label_ratio, resolve=True),
+        "augmenter": OmegaConf.to_container(cfg.augmenter, resolve=True),
+        "multiplier": effective_multiplier(cfg),
+        "detector": OmegaConf.to_container(cfg.detector, resolve=True),
+        "seed": int(cfg.seed),
+        "protocol": OmegaConf.to_container(cfg.protocol, resolve=True),
+    }
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """16 hex digits of SHA-256 over :func:`result_config` (floats normalised, keys sorted)."""
+
+    def norm(x):
+        if isinstance(x, dict):
+            return {str(k): norm(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [norm(v) for v in x]
+        if isinstance(x, bool) or x is None or isinstance(x, str):
+            return x
+        if isinstance(x, (int, float)):
+            return float(x)  # 1 and 1.0 hash alike
+        return str(x)
+
+    blob = json.dumps(norm(result_config(cfg)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

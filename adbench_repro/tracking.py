@@ -1,0 +1,105 @@
+"""MLflow helpers: store set-up, retries on a busy SQLite store, and finding finished runs."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from typing import Callable, TypeVar
+
+import mlflow
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: substrings of errors that a retry can cure (SQLite busy, a server restarting)
+TRANSIENT = ("database is locked", "database table is locked", "busy", "disk i/o error",
+             "connection refused", "connection reset", "max retries exceeded", "temporarily unavailable",
+             "unique constraint failed: experiments.name")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for errors worth retrying (a locked SQLite store, a server not answering)."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(t in text for t in TRANSIENT)
+
+
+def with_retries(fn: Callable[..., T], *args, attempts: int = 12, base_delay: float = 0.05, **kwargs) -> T:
+    """Call ``fn`` and retry transient tracking errors with jittered exponential backoff."""
+    for attempt in range(attempts):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - re-raised unless transient
+            if attempt == attempts - 1 or not is_transient(exc):
+                raise
+            delay = min(5.0, base_delay * 2**attempt) * (0.5 + random.random())
+            log.debug("transient tracking error (%s); retry %d in %.2fs", exc, attempt + 1, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@functools.lru_cache(maxsize=8)
+def client_for(tracking_uri: str) -> MlflowClient:
+    """One client per tracking URI and process."""
+    mlflow.set_tracking_uri(tracking_uri)
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def ensure_experiment(client: MlflowClient, name: str) -> str:
+    """The id of experiment ``name``, creating it (race-safe) when missing."""
+
+    def get_or_create() -> str:
+        exp = client.get_experiment_by_name(name)
+        if exp is not None:
+            if exp.lifecycle_stage == "deleted":
+                raise MlflowException(f"MLflow experiment {name!r} is deleted; restore it or set mlflow.experiment_name")
+            return exp.experiment_id
+        try:
+            return client.create_experiment(name)
+        except MlflowException as exc:
+            if "already exists" in str(exc).lower() or "unique constraint" in str(exc).lower():
+                return client.get_experiment_by_name(name).experiment_id
+            raise
+
+    return with_retries(get_or_create)
+
+
+def find_finished_run(client: MlflowClient, experiment_id: str, config_hash: str) -> str | None:
+    """The id of a FINISHED run with this config hash, or None."""
+    runs = with_retries(
+        client.search_runs,
+        [experiment_id],
+        filter_string=f"tags.config_hash = '{config_hash}' and attributes.status = 'FINISHED'",
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def finished_hashes(client: MlflowClient, experiment_id: str) -> set[str]:
+    """Config hashes of every FINISHED run in the experiment."""
+    out: set[str] = set()
+    token = None
+    while True:
+        page = with_retries(client.search_runs, [experiment_id], filter_string="attributes.status = 'FINISHED'",
+                            max_results=5000, page_token=token)
+        out.update(r.data.tags.get("config_hash", "") for r in page)
+        token = page.token
+        if not token:
+            break
+    out.discard("")
+    return out
+
+
+def log_batch(client: MlflowClient, run_id: str, metrics: dict | None = None, params: dict | None = None,
+              tags: dict | None = None) -> None:
+    """Log metrics/params/tags in chunks that fit MLflow's batch limits, with retries."""
+    now = int(time.time() * 1000)
+    m = [Metric(k, float(v), now, 0) for k, v in (metrics or {}).items()]
+    p = [Param(k, str(v)[:6000]) for k, v in (params or {}).items()]
+    t = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
+    for i in range(0, max(len(m), len(p), len(t), 1), 100):
+        with_retries(client.log_batch, run_id, metrics=m[i:i + 100], params=p[i:i + 100], tags=t[i:i + 100])
