@@ -1,0 +1,44 @@
+"""Helpers shared by the runner/sweep tests: compose configs, run the CLI, read an MLflow store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = str(REPO_ROOT / "conf")
+
+
+def compose_run_config(overrides: list[str], tracking_uri: str, data_root: Path) -> DictConfig:
+    """Compose conf/config.yaml as the CLI would (HydraConfig set, so group choices are known)."""
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=[*overrides, f"mlflow.tracking_uri={tracking_uri}",
+                                            f"data.root={data_root}"], return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg
+
+
+def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m adbench_repro.run ARGS`` in ``cwd``; returns the completed process (never raises)."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "adbench_repro.run", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def runs_in_store(tracking_uri: str, experiment: str = "nng-mix"):
+    """Every run of ``experiment`` in the store, as MLflow Run objects."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        return []
+    return client.search_runs([exp.experiment_id], max_results=10000)
