@@ -1,0 +1,385 @@
+"""Study specs: which runs make up one paper artefact (a table or a figure) and how they are laid out.
+
+A study spec is a plain YAML file ``conf/study/<name>.yaml``. It is read by this module only; it is NOT
+a Hydra config group and is never composed into the run config. Schema::
+
+    name: table1                      # must equal the file name
+    title: "Table I: ..."             # free text, shown in the report
+    datasets: classical               # a family (classical | cv | nlp) or an explicit list of dataset ids
+    paper: results/paper/table1.csv   # optional: the paper's numbers (long CSV with <rows>, column, value)
+    rows: detector                    # row key: detector | dataset (Table VII) | augmenter | label_ratio | seed
+    sweeps:                           # each block is a cartesian product; the study is their union
+      - label_ratio: [1pct]           # required keys: augmenter, detector, label_ratio, seed;
+        augmenter: [none, nng_mix]    # multiplier is required unless every augmenter is `none`
+        multiplier: [10]
+        detector: [deepsad, mlp]
+        seed: [0]
+        "augmenter.k": [3, 5]         # any other dotted Hydra override (a list of values)
+    columns:                          # paper order; each run configuration goes to the first column it matches
+      - {label: "Baseline", match: {augmenter: none}}
+      - {label: "NNG-Mix 10x", match: {augmenter: nng_mix, multiplier: 10}, group: "1%"}
+    best_within: group                # optional: mark best/second best per row within each column `group`
+    column_mode: first                # first (default) | all: a configuration may fill several columns
+    figure:                           # optional (figure studies): see adbench_repro.aggregate.figures
+      {layout: lines, x_label: "...", panel_by: row}
+    quick:                            # the QUICK=1 subset
+      datasets: [39_vertebral, 42_WBC]
+      seeds: [0]
+      detectors: [deepsad, xgbod, mlp, catboost]   # default: all but fttransformer
+
+A column ``match`` compares keys of one expanded configuration (the override dict of :func:`expand`, see
+below) with the given value or list of values; ``match`` values of ``none``/``absent`` require the key
+to be missing (e.g. ``{"augmenter.use_nn": absent}``). Values compare after :func:`normalise`, so 0.1,
+"0.1" and "0.10" are equal, as are False, "false" and "False".
+
+:func:`expand` turns a spec into one dict of Hydra overrides per run configuration, e.g.
+``{"dataset": "6_cardio", "label_ratio": "1pct", "augmenter": "nng_mix", "multiplier": 10,
+"detector": "deepsad", "seed": 0, "augmenter.k": 3}`` -> ``dataset=6_cardio label_ratio=1pct ...``
+(:func:`to_override_list`). With augmenter ``none`` the multiplier cannot matter: it is set to 0 so the
+baseline runs are identical across multipliers and studies and are never run twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .datasets.catalog import FAMILIES, get_dataset
+
+#: where the study specs live (conf/study next to the package in a source checkout)
+STUDY_DIR = Path(__file__).resolve().parents[1] / "conf" / "study"
+#: the spec keys a sweep block must give
+REQUIRED_SWEEP_KEYS = ("augmenter", "detector", "label_ratio", "seed")
+#: group/top-level keys (everything else in a block must be a dotted override like ``augmenter.k``)
+PLAIN_KEYS = ("augmenter", "detector", "label_ratio", "seed", "multiplier", "dataset")
+ROW_KEYS = ("detector", "dataset", "augmenter", "label_ratio", "seed", "multiplier")
+#: the augmenter that generates nothing (its multiplier is 0)
+NO_AUGMENTER = "none"
+#: detectors left out of the QUICK subset unless asked for (the slowest on a CPU)
+QUICK_EXCLUDED_DETECTORS = ("fttransformer",)
+#: match value meaning "the configuration does not set this key"
+ABSENT = "absent"
+
+_TOP_KEYS = {"name", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
+             "best_within", "column_mode", "notes"}
+
+
+class StudyError(ValueError):
+    """A study spec that cannot be used; the message names the file and key at fault."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a study's table: a label, a match on run configurations, and figure hints."""
+
+    label: str
+    match: dict[str, Any]
+    group: str = ""
+    x: Any = None
+    series: str = ""
+    panel: str = ""
+
+
+@dataclass
+class Study:
+    """A validated study spec (see the module docstring for the schema)."""
+
+    name: str
+    title: str
+    datasets: list[str]
+    rows: str
+    sweeps: list[dict[str, list]]
+    columns: list[Column]
+    paper: str | None = None
+    quick: dict[str, list] = field(default_factory=dict)
+    figure: dict[str, Any] | None = None
+    best_within: str = "row"
+    column_mode: str = "first"
+    path: Path | None = None
+
+    def column_for(self, config: dict) -> list[Column]:
+        """The column(s) a run configuration belongs to ([] when none matches)."""
+        hits = [c for c in self.columns if matches(config, c.match)]
+        return hits if self.column_mode == "all" else hits[:1]
+
+
+# ----------------------------------------------------------------------------------------- values
+
+
+def normalise(value: Any) -> Any:
+    """A comparable form of a config/param value: bools and 'true'/'false' -> bool, numbers -> float,
+    None/'None'/'null'/'' -> None, other strings stripped."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return None if isinstance(value, float) and math.isnan(value) else float(value)
+    text = str(value).strip()
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("", "none", "null", "nan"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def matches(config: dict, match: dict) -> bool:
+    """True when ``config`` has, for every key of ``match``, the value (or one of the values) given."""
+    for key, wanted in match.items():
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if key not in config or config[key] is None:
+            if not any(normalise(o) is None or o == ABSENT for o in options):
+                return False
+            continue
+        have = normalise(config[key])
+        if not any(o != ABSENT and normalise(o) == have for o in options):
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------------------- loading
+
+
+def available_studies(study_dir: Path | str = STUDY_DIR) -> list[str]:
+    """Names of the study specs in ``study_dir``."""
+    return sorted(p.stem for p in Path(study_dir).glob("*.yaml"))
+
+
+def study_path(name: str, study_dir: Path | str = STUDY_DIR) -> Path:
+    """The spec file of study ``name``; an unknown name raises listing the available studies."""
+    path = Path(study_dir) / f"{name}.yaml"
+    if not path.is_file():
+        raise StudyError(f"unknown study {name!r}; available studies: {', '.join(available_studies(study_dir))} "
+                         f"(specs in {study_dir})")
+    return path
+
+
+def load_study(name_or_path: str | Path, study_dir: Path | str = STUDY_DIR) -> Study:
+    """Read and validate a study spec, by name (``table1``) or by path to its YAML file."""
+    p = Path(name_or_path)
+    path = p if p.suffix in (".yaml", ".yml") and p.is_file() else study_path(str(name_or_path), study_dir)
+    with open(path) as f:
+        raw = yaml.safe_load(f)
+    return parse_study(raw, path)
+
+
+def _err(path: Path | None, key: str, msg: str) -> StudyError:
+    return StudyError(f"{path or '<study spec>'}: key {key!r}: {msg}")
+
+
+def _resolve_datasets(value: Any, path: Path | None, key: str) -> list[str]:
+    if isinstance(value, str):
+        if value not in FAMILIES:
+            raise _err(path, key, f"unknown dataset family {value!r}; use one of {sorted(FAMILIES)} or a list of ids")
+        return list(FAMILIES[value])
+    if not isinstance(value, list) or not value:
+        raise _err(path, key, "must be a family name or a non-empty list of dataset ids")
+    out = []
+    for d in value:
+        try:
+            out.append(get_dataset(str(d)).name)
+        except ValueError as exc:
+            raise _err(path, key, str(exc)) from None
+    return list(dict.fromkeys(out))
+
+
+def parse_study(raw: Any, path: Path | None = None) -> Study:
+    """Validate a spec already read from YAML (``path`` is only used in error messages)."""
+    if not isinstance(raw, dict):
+        raise _err(path, "<top>", "a study spec must be a mapping")
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise _err(path, sorted(unknown)[0], f"unknown key; allowed keys are {sorted(_TOP_KEYS)}")
+    for key in ("name", "datasets", "rows", "sweeps", "columns"):
+        if key not in raw:
+            raise _err(path, key, "missing")
+    name = str(raw["name"])
+    if path is not None and path.stem != name:
+        raise _err(path, "name", f"{name!r} differs from the file name {path.stem!r}")
+    datasets = _resolve_datasets(raw["datasets"], path, "datasets")
+    rows = raw["rows"]
+    if rows not in ROW_KEYS:
+        raise _err(path, "rows", f"{rows!r} is not one of {list(ROW_KEYS)}")
+
+    sweeps = raw["sweeps"]
+    if not isinstance(sweeps, list) or not sweeps:
+        raise _err(path, "sweeps", "must be a non-empty list of blocks")
+    blocks = []
+    for i, block in enumerate(sweeps):
+        where = f"sweeps[{i}]"
+        if not isinstance(block, dict):
+            raise _err(path, where, "must be a mapping of key -> list of values")
+        for key in REQUIRED_SWEEP_KEYS:
+            if key not in block:
+                raise _err(path, f"{where}.{key}", "missing")
+        clean = {}
+        for key, values in block.items():
+            if key not in PLAIN_KEYS and "." not in key:
+                raise _err(path, f"{where}.{key}", f"not a group key {list(PLAIN_KEYS)} nor a dotted override")
+            values = values if isinstance(values, list) else [values]
+            if not values:
+                raise _err(path, f"{where}.{key}", "empty list of values")
+            clean[key] = values
+        if "dataset" in clean:
+            clean["dataset"] = _resolve_datasets(clean["dataset"], path, f"{where}.dataset")
+        if "multiplier" not in clean:
+            if any(a != NO_AUGMENTER for a in clean["augmenter"]):
+                raise _err(path, f"{where}.multiplier", "missing (required unless every augmenter is 'none')")
+            clean["multiplier"] = [0]
+        for m in clean["multiplier"]:
+            if not isinstance(m, int) or isinstance(m, bool) or m < 0:
+                raise _err(path, f"{where}.multiplier", f"{m!r} is not a non-negative integer")
+        for s in clean["seed"]:
+            if not isinstance(s, int) or isinstance(s, bool):
+                raise _err(path, f"{where}.seed", f"{s!r} is not an integer")
+        blocks.append(clean)
+
+    cols = raw["columns"]
+    if not isinstance(cols, list) or not cols:
+        raise _err(path, "columns", "must be a non-empty list of {label, match}")
+    columns = []
+    for i, c in enumerate(cols):
+        where = f"columns[{i}]"
+        if not isinstance(c, dict) or "label" not in c or not isinstance(c.get("match"), dict):
+            raise _err(path, where, "each column needs a 'label' and a 'match' mapping")
+        extra = set(c) - {"label", "match", "group", "x", "series", "panel"}
+        if extra:
+            raise _err(path, f"{where}.{sorted(extra)[0]}", "unknown column key")
+        columns.append(Column(label=str(c["label"]), match=dict(c["match"]), group=str(c.get("group", "")),
+                              x=c.get("x"), series=str(c.get("series", "")), panel=str(c.get("panel", ""))))
+    labels = [c.label for c in columns]
+    if len(set(labels)) != len(labels):
+        raise _err(path, "columns", "column labels must be unique")
+
+    quick = raw.get("quick") or {}
+    if not isinstance(quick, dict) or set(quick) - {"datasets", "seeds", "detectors"}:
+        raise _err(path, "quick", "must be a mapping with datasets / seeds / detectors")
+    quick = dict(quick)
+    if "datasets" in quick:
+        quick["datasets"] = _resolve_datasets(quick["datasets"], path, "quick.datasets")
+        outside = [d for d in quick["datasets"] if d not in datasets]
+        if outside:
+            raise _err(path, "quick.datasets", f"{outside} are not among the study's datasets")
+
+    column_mode = raw.get("column_mode", "first")
+    if column_mode not in ("first", "all"):
+        raise _err(path, "column_mode", "must be 'first' or 'all'")
+    best_within = raw.get("best_within", "row")
+    if best_within not in ("row", "group"):
+        raise _err(path, "best_within", "must be 'row' or 'group'")
+    figure = raw.get("figure")
+    if figure is not None and not isinstance(figure, dict):
+        raise _err(path, "figure", "must be a mapping")
+
+    study = Study(name=name, title=str(raw.get("title", name)), datasets=datasets, rows=rows, sweeps=blocks,
+                  columns=columns, paper=raw.get("paper"), quick=quick, figure=figure, best_within=best_within,
+                  column_mode=column_mode, path=path)
+    # every configuration must land in a column, else the spec has a typo
+    for config in expand(study, datasets=study.datasets[:1]):
+        if not study.column_for(config):
+            shown = {k: v for k, v in config.items() if k != "dataset"}
+            raise _err(path, "columns", f"no column matches the configuration {shown}")
+    return study
+
+
+# ----------------------------------------------------------------------------------------- expansion
+
+
+def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | None = None,
+           datasets: Iterable[str] | None = None) -> list[dict]:
+    """One dict of Hydra overrides per run configuration of ``study``, deduplicated, in a stable order.
+
+    ``quick`` restricts to the spec's ``quick`` subset (datasets, seeds, and detectors; by default all
+    but :data:`QUICK_EXCLUDED_DETECTORS`). ``detectors`` / ``datasets`` further restrict (after ``quick``);
+    a name that the study does not use raises ``StudyError``.
+    """
+    if isinstance(study, str):
+        study = load_study(study)
+    ds_all = list(study.datasets)
+    seeds_keep = None
+    det_keep = None
+    if quick:
+        ds_all = list(study.quick.get("datasets", ds_all))
+        seeds_keep = set(study.quick.get("seeds", [0]))
+        det_keep = set(study.quick["detectors"]) if "detectors" in study.quick else None
+    if detectors is not None:
+        detectors = list(detectors)
+        used = {d for b in study.sweeps for d in b["detector"]}
+        bad = [d for d in detectors if d not in used]
+        if bad:
+            raise StudyError(f"study {study.name!r}: detector(s) {bad} not used; it uses {sorted(used)}")
+        det_keep = set(detectors)
+    if datasets is not None:  # replaces the (quick) dataset list
+        ds_all = [get_dataset(d).name for d in datasets]
+        bad = [d for d in ds_all if d not in study.datasets]
+        if bad:
+            raise StudyError(f"study {study.name!r}: dataset(s) {bad} are not among its datasets")
+
+    out: dict[tuple, dict] = {}
+    for block in study.sweeps:
+        keys = [k for k in block if k != "dataset"]
+        block_ds = block.get("dataset", ds_all)
+        block_ds = [d for d in block_ds if d in ds_all]
+        for combo in itertools.product(*(block[k] for k in keys)):
+            base = dict(zip(keys, combo))
+            if quick and seeds_keep is not None and base["seed"] not in seeds_keep:
+                continue
+            if det_keep is not None:
+                if base["detector"] not in det_keep:
+                    continue
+            elif quick and base["detector"] in QUICK_EXCLUDED_DETECTORS:
+                continue
+            if base["augmenter"] == NO_AUGMENTER:
+                base["multiplier"] = 0
+            for ds in block_ds:
+                config = {"dataset": ds, "label_ratio": base["label_ratio"], "augmenter": base["augmenter"],
+                          "multiplier": base["multiplier"], "detector": base["detector"], "seed": base["seed"]}
+                config.update({k: v for k, v in base.items() if k not in config})
+                key = tuple(sorted((k, repr(normalise(v))) for k, v in config.items()))
+                out.setdefault(key, config)
+    return list(out.values())
+
+
+def to_override_list(config: dict) -> list[str]:
+    """Hydra command-line overrides for one expanded configuration (``key=value`` strings)."""
+    def fmt(v: Any) -> str:
+        if isinstance(v, bool):
+            return str(v).lower()
+        return str(v)
+    return [f"{k}={fmt(v)}" for k, v in config.items()]
+
+
+def dump_study(study: Study) -> str:
+    """A short human-readable summary (used by ``python -m adbench_repro.aggregate --list``)."""
+    n = len(expand(study))
+    nq = len(expand(study, quick=True))
+    return f"{study.name:8s} {n:6d} runs ({nq} quick)  {study.title}"
+
+
+def _main(argv: list[str] | None = None) -> None:  # pragma: no cover - thin CLI
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(prog="python -m adbench_repro.studies",
+                                 description="List studies, or print the run configurations of one study.")
+    ap.add_argument("study", nargs="?")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--format", choices=["json", "overrides"], default="overrides")
+    args = ap.parse_args(argv)
+    if not args.study:
+        for name in available_studies():
+            print(dump_study(load_study(name)))
+        return
+    for config in expand(load_study(args.study), quick=args.quick):
+        print(json.dumps(config) if args.format == "json" else " ".join(to_override_list(config)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
