@@ -1,0 +1,69 @@
+"""XGBOD (Zhao & Hryniewicki, 2018) via ``pyod.models.xgbod.XGBOD`` with pyod's defaults.
+
+Notes on pyod 3.6.7's XGBOD (checked against its source):
+
+* ``fit(X, y)`` uses ``y`` as the XGBoost target (0/1); the 1 labels are the labeled and
+  generated anomalies, the 0 labels the unlabeled rows, exactly our contract.
+* The default representation is built from 41 unsupervised detectors fitted on the training
+  rows: KNN and LOF for k in {1, 3, 5, 10, 20, 30, 40, 50} (on z-scored features), HBOS with
+  {5, ..., 50} bins, OCSVM with 11 values of nu (z-scored) and IForest with {10, ..., 200} trees.
+  Their training scores and the raw features feed ``XGBClassifier(max_depth=3, n_estimators=100,
+  learning_rate=0.1, n_jobs=1)``; test rows get the detectors' ``decision_function`` scores.
+* ``random_state`` (pyod default 0) reaches only the seven IForests and the XGBoost model (which
+  with ``subsample=1``/``colsample_*=1`` draws nothing), so seeds change XGBOD's output only
+  through the IForest features. ADBench builds ``XGBOD()`` without arguments, so its
+  random_state was 0 for every seed; we pass the run's seed (same result for seed 0).
+* pyod forwards its legacy ``silent`` flag to ``XGBClassifier`` (XGBoost warns that it is
+  unused) and its ``_set_n_classes`` warns "y should not be presented in unsupervised learning"
+  although XGBOD is supervised; both warnings are filtered here, nothing else is.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .base import Detector
+from .inputs import check_features, check_fit_inputs, check_fitted
+
+
+class XGBODDetector(Detector):
+    """pyod's XGBOD; score = its ``decision_function`` (XGBoost's P(anomaly)) on the rows scored."""
+
+    name = "xgbod"
+
+    def __init__(
+        self,
+        max_depth: int = 3,
+        learning_rate: float = 0.1,
+        n_estimators: int = 100,
+        n_jobs: int = 1,
+        seed: int = 0,
+        device: str = "cpu",
+    ) -> None:
+        super().__init__(seed=seed, device=device)
+        if int(n_estimators) < 1:
+            raise ValueError(f"xgbod: setting `n_estimators` must be >= 1, got {n_estimators}")
+        self.params = dict(max_depth=int(max_depth), learning_rate=float(learning_rate),
+                           n_estimators=int(n_estimators), n_jobs=int(n_jobs))
+        self.model_ = None
+
+    def fit(self, X, y) -> "XGBODDetector":
+        """Fit the unsupervised feature detectors and the XGBoost classifier on ``(X, y)``."""
+        from pyod.models.xgbod import XGBOD
+
+        X, y = check_fit_inputs(X, y, self.name, need_anomalies=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="y should not be presented", category=UserWarning)
+            warnings.filterwarnings("ignore", message=r"(?s).*Parameters: \{ \"silent\" \} are not used",
+                                    category=UserWarning)
+            self.model_ = XGBOD(random_state=self.seed, **self.params).fit(X, y)
+        self.n_features_ = X.shape[1]
+        return self
+
+    def score(self, X) -> np.ndarray:
+        """XGBOD's decision scores for ``X``."""
+        check_fitted(self.model_ is not None, self.name)
+        X = check_features(X, self.name, self.n_features_)
+        return np.asarray(self.model_.decision_function(X), dtype=np.float64)
