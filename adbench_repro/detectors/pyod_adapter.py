@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import warnings
 
 import numpy as np
-import torch
 from omegaconf import OmegaConf
 
 from .base import Detector
 from .inputs import check_features, check_fit_inputs, check_fitted
+from .rng import seeded_global_rngs
 
 #: class name -> pyod.models module, where the module is not simply the lower-cased name
 PYOD_MODULES: dict[str, str] = {
@@ -44,20 +43,6 @@ def resolve_pyod_class(name: str) -> type:
         raise ValueError(f"pyod: setting `name` = {name!r} is not a pyod detector class "
                          f"(looked in pyod.models.{module_name}); valid names include {', '.join(EXAMPLES)}")
     return cls
-
-
-@contextlib.contextmanager
-def _seeded_global_rngs(seed: int):
-    """Seed numpy's and torch's global RNGs for the block and restore them afterwards (many pyod
-    detectors draw from the global streams instead of taking a ``random_state``)."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            yield
-    finally:
-        np.random.set_state(state)
 
 
 class PyODDetector(Detector):
@@ -95,7 +80,7 @@ class PyODDetector(Detector):
         else:
             X, y = check_fit_inputs(X, y, self.name, need_anomalies=supervised)
         model = self.cls(**self.kwargs, **self._extra)
-        with _seeded_global_rngs(self.seed), warnings.catch_warnings():
+        with seeded_global_rngs(self.seed), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="y should not be presented", category=UserWarning)
             if supervised:
                 model.fit(X, y)

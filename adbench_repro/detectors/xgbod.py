@@ -26,6 +26,7 @@ import numpy as np
 
 from .base import Detector
 from .inputs import check_features, check_fit_inputs, check_fitted
+from .rng import seeded_global_rngs
 
 
 class XGBODDetector(Detector):
@@ -54,7 +55,7 @@ class XGBODDetector(Detector):
         from pyod.models.xgbod import XGBOD
 
         X, y = check_fit_inputs(X, y, self.name, need_anomalies=True)
-        with warnings.catch_warnings():
+        with seeded_global_rngs(self.seed), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="y should not be presented", category=UserWarning)
             warnings.filterwarnings("ignore", message=r"(?s).*Parameters: \{ \"silent\" \} are not used",
                                     category=UserWarning)
