@@ -50,6 +50,10 @@ def load_arrays(name: str, root: str | os.PathLike | None = None) -> tuple[np.nd
     path = data_root / info.relpath
     if not path.is_file():
         raise DataError(f"dataset file {str(path)!r} not found; {_how_to_get(info)}")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise DataError(f"{path}: corrupt or not an .npz (zip) archive; delete it and run `make data` again")
     try:
         with np.load(path, allow_pickle=False) as npz:
             keys = set(npz.files)
