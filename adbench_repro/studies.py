@@ -317,7 +317,10 @@ def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | N
             raise StudyError(f"study {study.name!r}: detector(s) {bad} not used; it uses {sorted(used)}")
         det_keep = set(detectors)
     if datasets is not None:  # replaces the (quick) dataset list
-        ds_all = [get_dataset(d).name for d in datasets]
+        try:
+            ds_all = [get_dataset(d).name for d in datasets]
+        except ValueError as exc:
+            raise StudyError(f"study {study.name!r}: {exc}") from None
         bad = [d for d in ds_all if d not in study.datasets]
         if bad:
             raise StudyError(f"study {study.name!r}: dataset(s) {bad} are not among its datasets")

@@ -1,0 +1,158 @@
+"""Study specs (conf/study/*.yaml) and adbench_repro.studies: validation, expansion, quick subsets."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import yaml
+
+from adbench_repro.datasets.catalog import FAMILIES
+from adbench_repro.studies import (STUDY_DIR, StudyError, available_studies, expand, load_study, matches,
+                                   normalise, parse_study, to_override_list)
+
+N_CLASSICAL, N_CV, N_NLP = 47, 61, 13
+DETS = 5
+
+# run configurations per study, derived by hand from the paper's setting (datasets x detectors x columns)
+EXPECTED_RUNS = {
+    "table1": N_CLASSICAL * DETS * 8,           # baseline + 7 generators at 10x
+    "table2": N_CV * DETS * 8,
+    "table3": N_NLP * DETS * 8,
+    "table4": N_CLASSICAL * DETS * (1 + 5 * 3),  # baseline once (not once per multiplier) + 5 generators x 3
+    "table5": N_CLASSICAL * DETS * 3 * (1 + 3),  # 3 label ratios x (baseline + NNG-Mix 1/5/10)
+    "table6": N_CLASSICAL * DETS * (1 + 4 * 3),  # baseline + 4 variants x 3 multipliers
+    "table7": N_CLASSICAL * 1 * 4,              # DeepSAD only
+    "table8": N_CLASSICAL * 1 * 3,
+    "fig3a": N_CLASSICAL * DETS * (1 + 6),
+    "fig3b": N_CLASSICAL * DETS * 6 * 2,
+    "fig4": N_CLASSICAL * DETS * 6 * 2,
+    "fig5": N_CLASSICAL * DETS * (4 + 3 + 2 + 1),
+    "fig7": N_CLASSICAL * 1 * 8 * 5,            # 8 columns x 5 seeds
+}
+
+
+def test_family_sizes():
+    assert (len(FAMILIES["classical"]), len(FAMILIES["cv"]), len(FAMILIES["nlp"])) == (N_CLASSICAL, N_CV, N_NLP)
+
+
+def test_every_paper_artefact_has_a_spec():
+    assert set(available_studies()) == set(EXPECTED_RUNS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_RUNS))
+def test_run_counts_and_no_duplicates(name):
+    study = load_study(name)
+    configs = expand(study)
+    assert len(configs) == EXPECTED_RUNS[name]
+    keys = [tuple(sorted(map(str, c.items()))) for c in configs]
+    assert len(set(keys)) == len(keys)
+    for c in configs:
+        assert (c["multiplier"] == 0) == (c["augmenter"] == "none")
+        assert len(study.column_for(c)) == 1  # every configuration fills exactly one column
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_RUNS))
+def test_specs_say_they_are_not_hydra_configs(name):
+    text = (STUDY_DIR / f"{name}.yaml").read_text()
+    assert text.startswith("#") and "NOT a Hydra config" in text.splitlines()[0] + text.splitlines()[1]
+
+
+def test_baseline_runs_are_shared_across_multipliers_and_studies():
+    t4 = expand(load_study("table4"))
+    baseline = [c for c in t4 if c["augmenter"] == "none"]
+    assert len(baseline) == N_CLASSICAL * DETS
+    assert {c["multiplier"] for c in baseline} == {0}
+    t1_base = [c for c in expand(load_study("table1")) if c["augmenter"] == "none"]
+    assert sorted(map(str, t1_base)) == sorted(map(str, baseline))
+
+
+def test_table6_ablation_overrides():
+    configs = expand(load_study("table6"), datasets=["6_cardio"], detectors=["deepsad"])
+    by_col = {load_study("table6").column_for(c)[0].label: c for c in configs}
+    assert by_col["w/o NN and GN 5x"]["augmenter"] == "mixup" and by_col["w/o NN and GN 5x"]["augmenter.pool"] == "all"
+    assert by_col["w/o NN 1x"]["augmenter.use_nn"] is False
+    assert by_col["w/o GN 10x"]["augmenter.use_noise"] is False
+    assert "augmenter.use_nn" not in by_col["NNG-Mix 10x"] and by_col["NNG-Mix 10x"]["augmenter"] == "nng_mix"
+    assert "augmenter.use_nn=false" in to_override_list(by_col["w/o NN 1x"])
+
+
+def test_quick_subset():
+    study = load_study("table1")
+    quick = expand(study, quick=True)
+    assert {c["dataset"] for c in quick} == set(study.quick["datasets"])
+    assert {c["seed"] for c in quick} == {0}
+    assert "fttransformer" not in {c["detector"] for c in quick}
+    cols = Counter(study.column_for(c)[0].label for c in quick)
+    assert set(cols) == {c.label for c in study.columns}  # all columns
+    assert len(quick) == len(study.quick["datasets"]) * 4 * 8
+    with_ft = expand(study, quick=True, detectors=["deepsad", "fttransformer"])
+    assert {c["detector"] for c in with_ft} == {"deepsad", "fttransformer"}
+    fig7 = expand(load_study("fig7"), quick=True)
+    assert {c["seed"] for c in fig7} == {0, 1}
+
+
+def test_expand_filters_reject_unknown_names():
+    study = load_study("table7")
+    with pytest.raises(StudyError, match="xgbod"):
+        expand(study, detectors=["xgbod"])
+    with pytest.raises(StudyError, match="CIFAR10_0"):
+        expand(study, datasets=["CIFAR10_0"])
+    with pytest.raises(StudyError, match="did you mean 6_cardio"):
+        expand(study, datasets=["cardio"])
+    assert {c["dataset"] for c in expand(study, datasets=["6_cardio"])} == {"6_cardio"}
+
+
+def test_unknown_study_lists_available():
+    with pytest.raises(StudyError, match=r"unknown study 'tabel1'.*fig5.*table1"):
+        load_study("tabel1")
+
+
+def _spec(**over):
+    spec = {
+        "name": "mini", "datasets": ["14_glass"], "rows": "detector",
+        "sweeps": [{"label_ratio": ["1pct"], "augmenter": ["none", "mixup"], "multiplier": [10],
+                    "detector": ["mlp"], "seed": [0]}],
+        "columns": [{"label": "Baseline", "match": {"augmenter": "none"}},
+                    {"label": "Mixup", "match": {"augmenter": "mixup"}}],
+    }
+    spec.update(over)
+    return spec
+
+
+def test_spec_errors_name_file_and_key(tmp_path):
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(_spec()))
+    assert len(expand(load_study(path))) == 2
+
+    bad = _spec()
+    del bad["sweeps"][0]["seed"]
+    with pytest.raises(StudyError, match=r"mini.yaml: key 'sweeps\[0\]\.seed': missing"):
+        parse_study(bad, path)
+    bad = _spec(columns=[{"label": "Baseline", "match": {"augmenter": "none"}}])
+    with pytest.raises(StudyError, match=r"key 'columns': no column matches.*mixup"):
+        parse_study(bad, path)
+    with pytest.raises(StudyError, match=r"key 'datasets'.*did you mean 6_cardio"):
+        parse_study(_spec(datasets=["cardoi"]), path)
+    bad = _spec()
+    bad["sweeps"][0]["multiplier"] = ["10x"]
+    with pytest.raises(StudyError, match=r"sweeps\[0\]\.multiplier"):
+        parse_study(bad, path)
+    with pytest.raises(StudyError, match="rows"):
+        parse_study(_spec(rows="colour"), path)
+    with pytest.raises(StudyError, match="unknown key"):
+        parse_study(_spec(colums=[]), path)
+
+
+def test_normalise_and_match():
+    assert normalise("0.1") == normalise(0.1) == normalise("0.10")
+    assert normalise("False") is False and normalise("true") is True
+    assert normalise("None") is None and normalise(float("nan")) is None
+    assert normalise("10") == normalise(10) == 10.0
+    config = {"augmenter": "nng_mix", "augmenter.use_nn": "False", "multiplier": "10"}
+    assert matches(config, {"augmenter": "nng_mix", "augmenter.use_nn": False, "multiplier": 10})
+    assert matches(config, {"multiplier": [1, 10]})
+    assert not matches(config, {"multiplier": [1, 5]})
+    assert not matches(config, {"augmenter.use_noise": False})
+    assert matches(config, {"augmenter.use_noise": "absent"})
+    assert not matches(config, {"augmenter.use_nn": "absent"})
