@@ -1,0 +1,82 @@
+"""Aggregate finished MLflow runs into a study's table and figure (``python -m adbench_repro.aggregate``).
+
+Pipeline: read FINISHED runs (MLflow store and/or exported ``.csv.gz`` files) -> keep the latest run per
+config hash -> keep runs whose config hash is one of the study's configurations composed from ``conf/``
+(:mod:`.expected`) -> per cell, mean over seeds per dataset then over datasets (:mod:`.table`) -> write
+``results/<study>.md|.csv|.tex`` (:mod:`.render`), ``results/figures/<study>.png`` (:mod:`.figures`) and the
+runs used to ``results/runs/<study>.csv.gz`` (:mod:`.runs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from ..studies import STUDY_DIR, Study, load_study
+from .expected import CONF_DIR, expected_configs
+from .figures import plot_study
+from .render import to_markdown, write_outputs
+from .runs import (DEFAULT_EXPERIMENT, RunsError, export_runs, latest_per_config, read_mlflow, read_run_files,
+                   resolve_tracking_uri)
+from .table import StudyTable, build_table, load_paper, records_from_runs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class AggregateResult:
+    """What :func:`aggregate_study` produced."""
+
+    table: StudyTable
+    outputs: dict[str, Path] = field(default_factory=dict)
+    runs: pd.DataFrame | None = None
+
+
+def collect_runs(tracking_uri: str | None = None, experiment: str = DEFAULT_EXPERIMENT,
+                 run_files: Iterable[str | Path] = (), use_store: bool = True) -> pd.DataFrame:
+    """FINISHED runs from the store (unless ``use_store`` is false) and from ``run_files``, latest per hash.
+
+    A missing local SQLite store is an error only when no run files are given.
+    """
+    run_files = list(run_files)
+    frames = []
+    if use_store:
+        try:
+            frames.append(read_mlflow(resolve_tracking_uri(tracking_uri), experiment))
+        except RunsError:
+            if not run_files:
+                raise
+    if run_files:
+        frames.append(read_run_files(run_files))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["run_id", "status", "start_time", "end_time", "tags.config_hash"])
+    return latest_per_config(pd.concat(frames, ignore_index=True))
+
+
+def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path | None = "results",
+                    conf_dir: str | Path = CONF_DIR, repo_root: str | Path = REPO_ROOT,
+                    study_dir: str | Path = STUDY_DIR) -> AggregateResult:
+    """Build the table of ``study`` from ``runs``; with ``out_dir`` write md/csv/tex, figure and run export."""
+    if not isinstance(study, Study):
+        study = load_study(study, study_dir)
+    expected = expected_configs(study, conf_dir)
+    records = records_from_runs(study, runs, expected)
+    table = build_table(study, records, load_paper(study, Path(repo_root)))
+    used = runs[runs["run_id"].isin(set(records["run_id"]))] if len(records) else runs.iloc[0:0]
+    table.runs_unmatched = len(runs) - len(runs[runs["tags.config_hash"].isin(set(expected))]) if len(runs) else 0
+    result = AggregateResult(table=table, runs=used)
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        result.outputs = write_outputs(table, out_dir)
+        fig = plot_study(table, out_dir / "figures")
+        if fig is not None:
+            result.outputs["figure"] = fig
+        result.outputs["runs"] = export_runs(used, out_dir / "runs" / f"{study.name}.csv.gz")
+    return result
+
+
+__all__ = ["AggregateResult", "aggregate_study", "collect_runs", "to_markdown", "StudyTable", "RunsError"]

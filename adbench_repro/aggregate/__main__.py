@@ -1,0 +1,62 @@
+"""CLI: ``python -m adbench_repro.aggregate <study> [--tracking-uri URI] [--experiment NAME]
+[--runs FILE.csv.gz ...] [--no-store] [--out results]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..studies import StudyError, available_studies, dump_study, load_study
+from . import aggregate_study, collect_runs
+from .expected import CONF_DIR, ComposeError
+from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m adbench_repro.aggregate",
+        description="Aggregate FINISHED MLflow runs into a paper table/figure: results/<study>.md, .csv, .tex, "
+                    "results/figures/<study>.png (figure studies) and results/runs/<study>.csv.gz (runs used).")
+    ap.add_argument("study", nargs="?", help="study name (conf/study/<study>.yaml); omit with --list")
+    ap.add_argument("--list", action="store_true", help="list the studies and their run counts, then exit")
+    ap.add_argument("--tracking-uri", default=None,
+                    help=f"MLflow tracking URI (default: $MLFLOW_TRACKING_URI or {DEFAULT_TRACKING_URI})")
+    ap.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment (default: %(default)s)")
+    ap.add_argument("--runs", nargs="+", default=[], metavar="FILE.csv.gz",
+                    help="exported runs (results/runs/*.csv.gz from other machines) merged with the store; "
+                         "duplicates of a config hash keep the latest run")
+    ap.add_argument("--no-store", action="store_true", help="read only the --runs files, not the MLflow store")
+    ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
+    ap.add_argument("--conf-dir", default=str(CONF_DIR), help="Hydra config folder (default: the repo's conf/)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.list or not args.study:
+            if not args.list:
+                print("error: give a study name; available studies:", ", ".join(available_studies()),
+                      file=sys.stderr)
+                return 2
+            for name in available_studies():
+                print(dump_study(load_study(name)))
+            return 0
+        study = load_study(args.study)
+        if args.no_store and not args.runs:
+            raise RunsError("--no-store needs --runs FILE.csv.gz")
+        runs = collect_runs(args.tracking_uri, args.experiment, args.runs, use_store=not args.no_store)
+        result = aggregate_study(study, runs, out_dir=args.out, conf_dir=args.conf_dir)
+    except (StudyError, RunsError, ComposeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    t = result.table
+    print(f"{study.name}: {t.runs_used} runs used ({t.runs_unmatched} FINISHED runs of other configurations "
+          f"ignored); {len(study.datasets) - len(t.missing_datasets)}/{len(study.datasets)} datasets have runs")
+    for kind, path in result.outputs.items():
+        print(f"  {kind}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

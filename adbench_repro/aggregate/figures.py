@@ -1,0 +1,134 @@
+"""Figures of figure studies (the spec's ``figure`` block), drawn with matplotlib's Agg backend.
+
+Layouts:
+
+``lines``  each column with an ``x`` is a point; points of one row (detector) and one ``series`` form a line
+           (colour = row, line style = series). A column without ``x`` (e.g. the Baseline of Fig. 3a) is a
+           dashed horizontal level per row. ``panel_by``: ``none`` (one axes), ``row`` (one panel per row,
+           Fig. 4) or ``panel`` (one panel per column ``panel``, Fig. 5). String x values are categorical.
+``seeds``  x = columns (categorical); for each row a faint point per seed (mean over datasets of that seed)
+           and a bold point for the mean over seeds (Fig. 7).
+Missing cells are left out of the plot, never drawn as zeros.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .table import StudyTable
+
+Y_LABEL = "AUCROC"
+LINESTYLES = ["-", "--", ":", "-."]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_study(t: StudyTable, out_dir: str | Path) -> Path | None:
+    """Draw the study's figure to ``<out_dir>/<study>.png``; None when the spec has no ``figure``."""
+    spec = t.study.figure
+    if not spec:
+        return None
+    layout = spec.get("layout", "lines")
+    if layout not in ("lines", "seeds"):
+        raise ValueError(f"study {t.study.name!r}: figure.layout {layout!r} is not 'lines' or 'seeds'")
+    plt = _pyplot()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{t.study.name}.png"
+    fig = _plot_lines(t, spec, plt) if layout == "lines" else _plot_seeds(t, spec, plt)
+    fig.suptitle(t.study.title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path
+
+
+def _cells(t: StudyTable) -> dict[tuple[str, str], float]:
+    c = t.long[t.long["level"] == "cell"]
+    return {(r, col): v for r, col, v in zip(c["row"], c["column"], c["value"]) if not np.isnan(v)}
+
+
+def _plot_lines(t: StudyTable, spec: dict, plt):
+    cells = _cells(t)
+    panel_by = spec.get("panel_by", "none")
+    if panel_by not in ("none", "row", "panel"):
+        raise ValueError(f"study {t.study.name!r}: figure.panel_by {panel_by!r} is not none|row|panel")
+    columns = t.study.columns
+    if panel_by == "row":
+        panels = list(t.rows)
+    elif panel_by == "panel":
+        panels = list(dict.fromkeys(c.panel for c in columns))
+    else:
+        panels = [""]
+    fig, axes = plt.subplots(1, len(panels), figsize=(max(4.0, 3.4 * len(panels)), 3.4), squeeze=False)
+    colours = {r: plt.cm.tab10(i % 10) for i, r in enumerate(t.rows)}
+    series_names = list(dict.fromkeys(c.series for c in columns))
+    styles = {s: LINESTYLES[i % len(LINESTYLES)] for i, s in enumerate(series_names)}
+    for ax, panel in zip(axes[0], panels):
+        cols = [c for c in columns if panel_by != "panel" or c.panel == panel]
+        rows = [panel] if panel_by == "row" else t.rows
+        categorical = any(isinstance(c.x, str) for c in cols if c.x is not None)
+        xs_cat = list(dict.fromkeys(str(c.x) for c in cols if c.x is not None))
+        for r in rows:
+            for s in series_names:
+                pts = [(c.x, cells.get((r, c.label))) for c in cols if c.series == s and c.x is not None]
+                pts = [(xs_cat.index(str(x)) if categorical else float(x), v) for x, v in pts if v is not None]
+                label = r if panel_by == "row" or len(series_names) == 1 else f"{r} {s}".strip()
+                if panel_by == "row":
+                    label = s or r
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], styles[s], marker="o", ms=3,
+                            color=colours[r], label=label)
+            for c in cols:  # columns without x: a level per row
+                v = cells.get((r, c.label))
+                if c.x is None and v is not None:
+                    ax.axhline(v, ls="--", lw=1, color=colours[r], alpha=0.7,
+                               label=f"{r} {c.label}" if panel_by != "row" else c.label)
+        if categorical:
+            ax.set_xticks(range(len(xs_cat)), xs_cat)
+        elif spec.get("x_scale") == "log":
+            ax.set_xscale("log")
+            ticks = sorted({float(c.x) for c in cols if c.x is not None})
+            ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
+        ax.set_title(panel, fontsize=9)
+        ax.set_xlabel(spec.get("x_label", ""))
+        ax.set_ylabel(Y_LABEL)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=6)
+    return fig
+
+
+def _plot_seeds(t: StudyTable, spec: dict, plt):
+    rec = t.records
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(t.columns)), 3.6))
+    colours = {r: plt.cm.tab10(i % 10) for i, r in enumerate(t.rows)}
+    width = 0.6 / max(1, len(t.rows))
+    for j, r in enumerate(t.rows):
+        offset = (j - (len(t.rows) - 1) / 2) * width
+        labelled = False
+        for i, c in enumerate(t.columns):
+            sub = rec[(rec["row"] == r) & (rec["column"] == c)]
+            if sub.empty:
+                continue
+            per_seed = sub.groupby("seed")["value"].mean()
+            ax.scatter(np.full(len(per_seed), i + offset), per_seed.values, s=12, alpha=0.25, color=colours[r])
+            ax.scatter([i + offset], [per_seed.mean()], s=40, color=colours[r], edgecolor="black",
+                       label=None if labelled else r)
+            labelled = True
+    ax.set_xticks(range(len(t.columns)), t.columns, rotation=30)
+    ax.set_xlabel(spec.get("x_label", ""))
+    ax.set_ylabel(Y_LABEL)
+    ax.grid(alpha=0.3)
+    if ax.collections:
+        ax.legend(fontsize=7)
+    return fig

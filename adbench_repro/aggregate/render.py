@@ -1,0 +1,140 @@
+"""Write a :class:`StudyTable` as Markdown, long CSV and LaTeX, laid out like the paper's table."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from .table import AVERAGE, StudyTable
+
+MISSING = "—"
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3f}"
+
+
+def rank_marks(t: StudyTable, row: str, level: str) -> dict[str, str]:
+    """``{column: 'best'|'second'}`` for one row, within the spec's groups (on values rounded to 3 places)."""
+    sub = t.long[(t.long["level"] == level) & (t.long["row"] == row)].set_index("column")["value"]
+    groups: dict[str, list[str]] = {}
+    for c in t.study.columns:
+        key = c.group if t.study.best_within == "group" else ""
+        groups.setdefault(key, []).append(c.label)
+    marks = {}
+    for labels in groups.values():
+        vals = {c: round(float(sub[c]), 3) for c in labels if c in sub and not math.isnan(sub[c])}
+        if len(vals) < 2:
+            continue
+        distinct = sorted(set(vals.values()), reverse=True)
+        for c, v in vals.items():
+            if v == distinct[0]:
+                marks[c] = "best"
+            elif len(distinct) > 1 and v == distinct[1]:
+                marks[c] = "second"
+    return marks
+
+
+def _cell_text(value: float, paper: float, mark: str | None, style: str) -> str:
+    if math.isnan(value):
+        text = MISSING
+        return text if math.isnan(paper) else f"{text} ({_fmt(paper)})"
+    text = _fmt(value)
+    if mark == "best":
+        text = f"**{text}**" if style == "md" else rf"\textbf{{{text}}}"
+    elif mark == "second":
+        text = f"<u>{text}</u>" if style == "md" else rf"\underline{{{text}}}"
+    if not math.isnan(paper):
+        text += f" ({_fmt(paper)}, {value - paper:+.3f})"
+    return text
+
+
+def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
+    out = []
+    for row, level in [(r, "cell") for r in t.rows] + [(AVERAGE, "average")]:
+        sub = t.long[(t.long["level"] == level) & (t.long["row"] == row)].set_index("column")
+        marks = rank_marks(t, row, level)
+        cells = [_cell_text(float(sub.at[c, "value"]), float(sub.at[c, "paper"]), marks.get(c), style)
+                 for c in t.columns]
+        out.append((row, cells))
+    return out
+
+
+def coverage_lines(t: StudyTable) -> list[str]:
+    """Plain-text notes: datasets and seeds per column, the study's datasets without any run."""
+    cells = t.long[t.long["level"] == "cell"]
+    lines = []
+    per_col = []
+    for c in t.columns:
+        sub = cells[(cells["column"] == c) & (cells["n_datasets"] > 0)]
+        if sub.empty:
+            per_col.append(f"{c}: 0")
+            continue
+        lo, hi = int(sub["n_datasets"].min()), int(sub["n_datasets"].max())
+        seeds = sorted(set(t.records.loc[t.records["column"] == c, "seed"]))
+        per_col.append(f"{c}: {lo if lo == hi else f'{lo}-{hi}'} datasets x {len(seeds)} seed(s)")
+    lines.append(f"Each cell is the mean over seeds per dataset, then over the datasets that have runs for it "
+                 f"(of {len(t.study.datasets)} in the study). Datasets x seeds per column: " + "; ".join(per_col) + ".")
+    lines.append("Columns (and rows) with different dataset coverage are not comparable. Average = mean of the "
+                 "cells of the column over the rows present.")
+    if t.missing_datasets:
+        lines.append(f"Datasets of the study without any run here ({len(t.missing_datasets)}): "
+                     + ", ".join(t.missing_datasets) + ".")
+    else:
+        lines.append("Every dataset of the study has runs.")
+    lines.append(f"Runs used: {t.runs_used} (FINISHED, latest per config hash).")
+    return lines
+
+
+def to_markdown(t: StudyTable) -> str:
+    """The table in Markdown: 'reproduced (paper, difference)', best **bold**, second <u>underlined</u>."""
+    head = [t.study.rows.capitalize()] + t.columns
+    lines = [f"# {t.study.title}", "", f"Study `{t.study.name}`, metric AUCROC. Cells: reproduced value"
+             + (" (paper value, reproduced - paper)" if t.study.paper else "")
+             + f"; {MISSING} = no runs. Best per row in **bold**, second best <u>underlined</u>"
+             + (" (within each column group)" if t.study.best_within == "group" else "") + ".", ""]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for row, cells in _grid(t, "md"):
+        name = f"**{row}**" if row == AVERAGE else row
+        lines.append("| " + " | ".join([name] + cells) + " |")
+    lines.append("")
+    lines += [f"- {line}" for line in coverage_lines(t)]
+    return "\n".join(lines) + "\n"
+
+
+def _tex_escape(s: str) -> str:
+    for a, b in [("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"),
+                 ("σ", r"$\sigma$"), ("α", r"$\alpha$"), ("λ", r"$\lambda$"), ("γ", r"$\gamma$"), ("~", r"$\sim$")]:
+        s = s.replace(a, b)
+    return s
+
+
+def to_latex(t: StudyTable) -> str:
+    """The table as a LaTeX ``tabular`` (booktabs), best bold, second underlined."""
+    n = len(t.columns)
+    lines = [f"% {t.study.title} -- generated by python -m adbench_repro.aggregate {t.study.name}",
+             r"\begin{tabular}{l" + "c" * n + "}", r"\toprule",
+             " & ".join([_tex_escape(t.study.rows.capitalize())] + [_tex_escape(c) for c in t.columns]) + r" \\",
+             r"\midrule"]
+    grid = _grid(t, "tex")
+    for row, cells in grid:
+        if row == AVERAGE:
+            lines.append(r"\midrule")
+        lines.append(" & ".join([_tex_escape(row)] + [c.replace(MISSING, "--") for c in cells]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", ""]
+    return "\n".join(lines)
+
+
+def write_outputs(t: StudyTable, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``<out>/<study>.md``, ``.csv`` and ``.tex``; returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"md": out_dir / f"{t.study.name}.md", "csv": out_dir / f"{t.study.name}.csv",
+             "tex": out_dir / f"{t.study.name}.tex"}
+    paths["md"].write_text(to_markdown(t))
+    long = t.long.copy()
+    long.insert(0, "study", t.study.name)
+    long.to_csv(paths["csv"], index=False, float_format="%.6f")
+    paths["tex"].write_text(to_latex(t))
+    return paths

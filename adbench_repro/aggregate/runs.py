@@ -1,0 +1,124 @@
+"""Finished runs as one DataFrame: read from an MLflow store and/or exported ``.csv.gz`` files.
+
+Columns follow ``mlflow.search_runs``: ``run_id``, ``status``, ``start_time``, ``end_time`` (ms since the
+epoch), ``tags.<name>``, ``params.<dotted key>``, ``metrics.<name>``. Only FINISHED runs are kept; runs
+sharing a ``tags.config_hash`` are reduced to the latest one (by start, then end time).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import urlparse
+
+import pandas as pd
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_EXPERIMENT = "nng-mix"
+FINISHED = "FINISHED"
+
+TAGS = ("dataset", "family", "augmenter", "detector", "label_ratio", "multiplier", "seed", "config_hash",
+        "sweep_id", "git_commit", "package_version", "device")
+METRICS = ("aucroc", "aucpr", "load_s", "generate_s", "fit_s", "score_s", "n_train", "n_test", "n_labeled",
+           "n_generated")
+#: params exported with each run (the study keys; the full config stays in the MLflow store)
+PARAMS = ("dataset.name", "seed", "multiplier", "label_ratio.la", "label_ratio.keep", "augmenter._target_",
+          "augmenter.k", "augmenter.sigma", "augmenter.alpha", "augmenter.lam", "augmenter.pool",
+          "augmenter.use_nn", "augmenter.use_noise", "protocol.pollution", "detector._target_")
+BASE_COLUMNS = ("run_id", "status", "start_time", "end_time")
+EXPORT_COLUMNS = (list(BASE_COLUMNS) + [f"tags.{t}" for t in TAGS] + [f"params.{p}" for p in PARAMS]
+                  + [f"metrics.{m}" for m in METRICS])
+
+
+class RunsError(RuntimeError):
+    """Runs could not be read (no store, no experiment, a malformed export)."""
+
+
+def resolve_tracking_uri(uri: str | None) -> str:
+    """``uri``, else env ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores)."""
+    if not uri.startswith("sqlite:"):
+        return None
+    path = urlparse(uri).path
+    # sqlite:///rel.db -> "/rel.db" (relative), sqlite:////abs.db -> "//abs.db" (absolute)
+    return Path(path[1:]) if path.startswith("/") else Path(path)
+
+
+def read_mlflow(tracking_uri: str, experiment: str) -> pd.DataFrame:
+    """FINISHED runs of ``experiment`` in the store at ``tracking_uri`` (raises RunsError when absent)."""
+    db = sqlite_path(tracking_uri)
+    if db is not None and not db.is_file():
+        raise RunsError(f"no MLflow store at {tracking_uri} ({db} does not exist); run a study first, "
+                        "or pass --tracking-uri / --runs FILE.csv.gz")
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        raise RunsError(f"MLflow experiment {experiment!r} not found at {tracking_uri}")
+    rows, token = [], None
+    while True:
+        page = client.search_runs([exp.experiment_id], filter_string=f"attributes.status = '{FINISHED}'",
+                                  max_results=5000, page_token=token)
+        for r in page:
+            row = {"run_id": r.info.run_id, "status": r.info.status, "start_time": r.info.start_time,
+                   "end_time": r.info.end_time}
+            row.update({f"tags.{k}": v for k, v in r.data.tags.items() if not k.startswith("mlflow.")})
+            row.update({f"params.{k}": v for k, v in r.data.params.items()})
+            row.update({f"metrics.{k}": v for k, v in r.data.metrics.items()})
+            rows.append(row)
+        token = page.token
+        if not token:
+            break
+    return _finished(pd.DataFrame(rows, columns=None if rows else list(BASE_COLUMNS)), f"{tracking_uri}")
+
+
+def read_run_files(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Runs exported by :func:`export_runs` (``.csv`` or ``.csv.gz``), FINISHED ones only."""
+    frames = []
+    for p in paths:
+        p = Path(p)
+        if not p.is_file():
+            raise RunsError(f"--runs file {p} does not exist")
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
+        missing = [c for c in ("run_id", "status", "tags.config_hash", "metrics.aucroc") if c not in df.columns]
+        if missing:
+            raise RunsError(f"{p}: not a runs export (missing columns {missing})")
+        for c in df.columns:
+            if c.startswith("metrics.") or c in ("start_time", "end_time"):
+                df[c] = pd.to_numeric(df[c], errors="raise")
+        frames.append(_finished(df, str(p)))
+    if not frames:
+        return pd.DataFrame(columns=list(BASE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _finished(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    df = df[df["status"] == FINISHED].copy() if len(df) else df.copy()
+    df["source"] = source
+    return df
+
+
+def latest_per_config(df: pd.DataFrame) -> pd.DataFrame:
+    """One run per ``tags.config_hash``: the latest by start time (then end time, then run id)."""
+    if df.empty:
+        return df
+    if "tags.config_hash" not in df.columns or df["tags.config_hash"].isna().any():
+        bad = df.loc[df.get("tags.config_hash", pd.Series(index=df.index)).isna(), "run_id"].tolist()
+        raise RunsError(f"runs without a config_hash tag: {bad[:5]}{' ...' if len(bad) > 5 else ''}")
+    order = df.sort_values(["start_time", "end_time", "run_id"], na_position="first")
+    return order.drop_duplicates("tags.config_hash", keep="last").reset_index(drop=True)
+
+
+def export_runs(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write runs (one row each: tags, study params, metrics, run id, status) to ``path`` (.csv.gz)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = df.reindex(columns=EXPORT_COLUMNS)
+    out.sort_values(["tags.dataset", "tags.config_hash"]).to_csv(path, index=False)
+    return path

@@ -1,0 +1,143 @@
+"""From matched runs to table cells: per dataset mean/std over seeds, then the mean over datasets.
+
+Levels of the result (one long DataFrame, see :func:`build_table`):
+``dataset`` (one row x column x dataset: mean and std over seeds), ``cell`` (row x column: mean over the
+datasets that have runs) and ``average`` (the Average row: mean of the cells of a column over rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..studies import Study
+
+AVERAGE = "Average"
+METRIC = "aucroc"
+
+
+@dataclass
+class StudyTable:
+    """The aggregated study: long cells, the row/column order, paper values and coverage notes."""
+
+    study: Study
+    long: pd.DataFrame                   # level,row,column,dataset,value,std_seeds,n_seeds,n_datasets,paper,diff
+    records: pd.DataFrame                # one row per (run, column): row,column,dataset,seed,value,run_id
+    rows: list[str]
+    columns: list[str]
+    missing_datasets: list[str] = field(default_factory=list)
+    runs_used: int = 0
+    runs_unmatched: int = 0
+
+    def value(self, row: str, column: str, level: str = "cell") -> float:
+        """The reproduced value of one cell (NaN when missing)."""
+        hit = self.long[(self.long["level"] == level) & (self.long["row"] == row) & (self.long["column"] == column)]
+        return float(hit["value"].iloc[0]) if len(hit) else float("nan")
+
+
+def records_from_runs(study: Study, runs: pd.DataFrame, expected: dict[str, list[dict]]) -> pd.DataFrame:
+    """One record per (run, column) for the runs whose config hash the study expects."""
+    out = []
+    datasets = set(study.datasets)
+    for run in runs.to_dict("records"):
+        h = run.get("tags.config_hash")
+        for config in expected.get(h, []):
+            if config["dataset"] not in datasets:
+                continue
+            value = run.get(f"metrics.{METRIC}")
+            if value is None or pd.isna(value):
+                raise ValueError(f"FINISHED run {run['run_id']} ({run.get('source', '')}) has no {METRIC} metric")
+            for col in study.column_for(config):
+                out.append({"row": str(config[study.rows]), "column": col.label, "dataset": config["dataset"],
+                            "seed": int(config["seed"]), "value": float(value),
+                            "run_id": run["run_id"], "config_hash": h})
+    cols = ["row", "column", "dataset", "seed", "value", "run_id", "config_hash"]
+    df = pd.DataFrame(out, columns=cols)
+    clash = df[df.duplicated(["row", "column", "dataset", "seed"], keep=False)]
+    if len(clash):
+        first = clash.iloc[0]
+        raise ValueError(f"study {study.name!r}: configurations {sorted(set(clash['config_hash']))[:4]} all fill "
+                         f"cell ({first['row']}, {first['column']}) of {first['dataset']} seed {first['seed']}; "
+                         "make the column matches of the spec more specific")
+    return df
+
+
+def load_paper(study: Study, repo_root: Path) -> pd.DataFrame | None:
+    """The paper's numbers for ``study`` as (row, column, value), or None when it has none."""
+    if not study.paper:
+        return None
+    path = Path(study.paper)
+    path = path if path.is_absolute() else repo_root / path
+    df = pd.read_csv(path)
+    if study.rows not in df.columns or "column" not in df.columns or "value" not in df.columns:
+        raise ValueError(f"{path}: expected columns {study.rows!r}, 'column', 'value' (study {study.name})")
+    labels = {c.label for c in study.columns}
+    unknown = sorted(set(df["column"]) - labels)
+    if unknown:
+        raise ValueError(f"{path}: columns {unknown} are not columns of study {study.name!r}")
+    return df.rename(columns={study.rows: "row"})[["row", "column", "value"]].astype({"row": str})
+
+
+def expected_rows(study: Study, paper: pd.DataFrame | None) -> list[str]:
+    """Row keys in display order: the spec's rows, in the paper's order where the paper has them."""
+    if study.rows == "dataset":
+        rows = list(study.datasets)
+    else:
+        rows = [str(v) for v in dict.fromkeys(v for b in study.sweeps for v in b[study.rows])]
+    if paper is None:
+        return rows
+    in_paper = [r for r in dict.fromkeys(paper["row"]) if r in rows]
+    return in_paper + [r for r in rows if r not in in_paper]
+
+
+def build_table(study: Study, records: pd.DataFrame, paper: pd.DataFrame | None) -> StudyTable:
+    """Aggregate ``records`` into the long table (see the module docstring)."""
+    rows = expected_rows(study, paper)
+    columns = [c.label for c in study.columns]
+    if records.empty:
+        per_ds = pd.DataFrame(columns=["row", "column", "dataset", "value", "std_seeds", "n_seeds"])
+    else:
+        g = records.groupby(["row", "column", "dataset"], sort=False)["value"]
+        per_ds = g.agg(value="mean", std_seeds=lambda s: s.std(ddof=1) if len(s) > 1 else np.nan,
+                       n_seeds="size").reset_index()
+    per_ds["level"] = "dataset"
+    per_ds["n_datasets"] = 1
+
+    cells = []
+    for r in rows:
+        for c in columns:
+            sub = per_ds[(per_ds["row"] == r) & (per_ds["column"] == c)]
+            if len(sub):
+                cells.append({"level": "cell", "row": r, "column": c, "dataset": "", "value": sub["value"].mean(),
+                              "std_seeds": sub["std_seeds"].mean() if sub["std_seeds"].notna().any() else np.nan,
+                              "n_seeds": int(sub["n_seeds"].max()), "n_datasets": len(sub)})
+            else:
+                cells.append({"level": "cell", "row": r, "column": c, "dataset": "", "value": np.nan,
+                              "std_seeds": np.nan, "n_seeds": 0, "n_datasets": 0})
+    cells = pd.DataFrame(cells)
+    avgs = []
+    for c in columns:
+        sub = cells[(cells["column"] == c) & cells["value"].notna()]
+        avgs.append({"level": "average", "row": AVERAGE, "column": c, "dataset": "",
+                     "value": sub["value"].mean() if len(sub) else np.nan, "std_seeds": np.nan,
+                     "n_seeds": int(sub["n_seeds"].max()) if len(sub) else 0,
+                     "n_datasets": int(sub["n_datasets"].max()) if len(sub) else 0,
+                     "n_rows": len(sub)})
+    long = pd.concat([pd.DataFrame(avgs), cells, per_ds], ignore_index=True)
+    long["n_rows"] = long.get("n_rows")
+    if paper is not None:
+        long = long.merge(paper.rename(columns={"value": "paper"}), on=["row", "column"], how="left")
+        long.loc[long["level"] == "dataset", "paper"] = np.nan
+    else:
+        long["paper"] = np.nan
+    long["diff"] = long["value"] - long["paper"]
+    order = ["level", "row", "column", "dataset", "value", "std_seeds", "n_seeds", "n_datasets", "n_rows",
+             "paper", "diff"]
+    long = long[order]
+    present = set(records["dataset"]) if len(records) else set()
+    return StudyTable(study=study, long=long, records=records, rows=rows, columns=columns,
+                      missing_datasets=[d for d in study.datasets if d not in present],
+                      runs_used=records["run_id"].nunique() if len(records) else 0)
