@@ -25,7 +25,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from . import tracking
 from .confighash import config_hash, effective_multiplier
-from .datasets import get_dataset, load_arrays, make_split
+from .datasets import FAMILIES, get_dataset, load_arrays, make_split
 from .provenance import git_commit, package_version
 
 log = logging.getLogger("adbench_repro.run")
@@ -97,6 +97,9 @@ def run_experiment(cfg: DictConfig) -> dict:
     from .devices import resolve_device  # torch import deferred until needed
 
     device = resolve_device(str(cfg.device))  # fail before any work on a bad device
+    if str(cfg.dataset.name) in FAMILIES:
+        raise ValueError(f"dataset={cfg.dataset.name} names a dataset family; sweep it with -m "
+                         f"(python -m adbench_repro.run -m dataset={cfg.dataset.name} ...)")
     get_dataset(str(cfg.dataset.name))  # unknown dataset -> clear error before touching MLflow
     client = tracking.client_for(str(cfg.mlflow.tracking_uri))
     exp_id = tracking.ensure_experiment(client, str(cfg.mlflow.experiment_name))

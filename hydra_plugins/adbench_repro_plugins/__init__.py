@@ -1,0 +1,7 @@
+"""Hydra plugins of adbench-repro: the ``adbench`` sweeper, the ``adbench_pool`` process-pool
+launcher and the callback that prepares the tracking store before a multirun.
+
+Hydra imports every module of the ``hydra_plugins`` namespace at start-up; the modules here
+register their configs in Hydra's ConfigStore (``hydra/sweeper=adbench``,
+``hydra/launcher=adbench_pool``, and the dataset families ``dataset=classical|cv|nlp``).
+"""

@@ -1,0 +1,154 @@
+"""``hydra/sweeper=adbench``: Hydra's basic sweeper plus what long ADBench sweeps need.
+
+* ``dataset=classical`` (``cv``, ``nlp``, mixed with ids: ``dataset=classical,20news_3``) expands to
+  the datasets of the family present under the data root; ``glob(...)`` keeps working.
+* Before launching, every job is composed once: a composition error fails that job only, a
+  configuration whose config hash already has a FINISHED run is not launched (unless
+  ``force=true``), and a configuration repeated in the sweep (same hash) runs once.
+* Jobs that fail do not stop the sweep; progress (done/total, failures, elapsed, ETA) is printed as
+  jobs complete, a summary at the end, and the sweep exits non-zero when any job failed.
+"""
+
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import JobReturn, filter_overrides
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AdbenchSweeperConf:
+    _target_: str = "hydra_plugins.adbench_repro_plugins.adbench_sweeper.AdbenchSweeper"
+    # jobs handed to the launcher at once; null = all
+    max_batch_size: Optional[int] = None
+    # sweep parameters, as in the basic sweeper (e.g. {seed: "0,1,2"})
+    params: Optional[Dict[str, str]] = None
+    # do not launch configurations that already have a FINISHED run (the runner would skip them)
+    skip_finished: bool = True
+
+
+ConfigStore.instance().store(group="hydra/sweeper", name="adbench", node=AdbenchSweeperConf,
+                             provider="adbench_repro")
+# `dataset=classical|cv|nlp` must compose in the parent of a multirun; the sweeper expands them.
+for _family in ("classical", "cv", "nlp"):
+    ConfigStore.instance().store(group="dataset", name=_family, node={"name": _family, "family": _family},
+                                 provider="adbench_repro")
+
+
+class SweepFailed(Exception):
+    """Raised after the summary when some jobs failed (Hydra turns it into exit status 1)."""
+
+
+class AdbenchSweeper(BasicSweeper):
+    """Basic sweeper with dataset families, pre-launch skipping, failure isolation and progress."""
+
+    def __init__(self, max_batch_size: Optional[int] = None, params: Optional[Dict[str, str]] = None,
+                 skip_finished: bool = True) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        self.skip_finished = bool(skip_finished)
+
+    # ------------------------------------------------------------------ helpers
+    def _data_root(self):
+        from adbench_repro.datasets import resolve_data_root
+
+        root = self.config.get("data", {}).get("root") if self.config is not None else None
+        return resolve_data_root(root)
+
+    def _job_list(self, arguments: List[str]) -> list[list[str]]:
+        from adbench_repro.sweep.datasets import rewrite_dataset_override
+
+        params_conf = self._parse_config() + list(arguments)
+        params_conf = rewrite_dataset_override(params_conf, self._data_root())
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        batches = self.split_arguments(parser.parse_overrides(params_conf), None)
+        return [list(job) for batch in batches for job in batch]
+
+    def _finished_hashes(self) -> set[str]:
+        if not self.skip_finished or self.config.get("force", False):
+            return set()
+        from adbench_repro import tracking
+        from adbench_repro.sweep.store import prepare_tracking_store
+
+        store = prepare_tracking_store(self.config, quiet=True)
+        return tracking.finished_hashes(*store) if store else set()
+
+    def _screen(self, jobs: list[list[str]], progress) -> list[list[str]]:
+        """Compose every job; record composition failures, finished and repeated configs; return the rest."""
+        from adbench_repro.confighash import config_hash
+        from adbench_repro.sweep.outcome import FAILED, SKIPPED, JobOutcome, error_line
+
+        finished = self._finished_hashes()
+        seen: dict[str, int] = {}
+        to_run, n_done, n_dup = [], 0, 0
+        for k, job in enumerate(jobs):
+            shown = " ".join(filter_overrides(job))
+            try:
+                cfg = self.hydra_context.config_loader.load_sweep_config(self.config, job)
+            except Exception as exc:  # noqa: BLE001 - this job fails, the sweep goes on
+                progress.add(JobOutcome(-1, shown, FAILED, f"composition failed: {error_line(exc)}"), pre_done=True)
+                continue
+            try:
+                h = config_hash(cfg) if "augmenter" in cfg and "detector" in cfg else None
+            except Exception:  # noqa: BLE001 - the runner reports a bad config properly
+                h = None
+            if h is not None and h in finished:
+                progress.add(JobOutcome(-1, shown, SKIPPED, "already FINISHED"), pre_done=True, quiet=True)
+                n_done += 1
+                continue
+            if h is not None and h in seen and not cfg.get("force", False):
+                progress.add(JobOutcome(-1, shown, SKIPPED, f"same config as job {seen[h]}"), pre_done=True,
+                             quiet=True)
+                n_dup += 1
+                continue
+            if h is not None:
+                seen[h] = k
+            to_run.append(job)
+        if n_done or n_dup:
+            progress.emit(f"[sweep] not launched: {n_done} configuration(s) already FINISHED in the store, "
+                          f"{n_dup} repeated in this sweep (force=true reruns them)")
+        return to_run
+
+    # ------------------------------------------------------------------ sweep
+    def sweep(self, arguments: List[str]) -> Any:
+        from omegaconf import OmegaConf
+        from pathlib import Path
+
+        from adbench_repro.sweep.outcome import FAILED, outcome_of
+        from adbench_repro.sweep.progress import SweepProgress, varying_keys
+
+        assert self.config is not None and self.launcher is not None and self.hydra_context is not None
+        jobs = self._job_list(arguments)
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+
+        progress = SweepProgress(total=len(jobs), show_keys=varying_keys(jobs) or None)
+        progress.emit(f"[sweep] {len(jobs)} job(s); sweep dir {sweep_dir}")
+        to_run = self._screen(jobs, progress)
+        reports_itself = hasattr(self.launcher, "progress")
+        if reports_itself:
+            self.launcher.progress = progress
+
+        size = self.max_batch_size or len(to_run) or 1
+        returns: List[Sequence[JobReturn]] = []
+        idx = 0
+        for start in range(0, len(to_run), size):
+            batch = to_run[start:start + size]
+            results = self.launcher.launch(batch, initial_job_idx=idx)
+            if not reports_itself:
+                for i, r in enumerate(results):
+                    progress.add(outcome_of(idx + i, r))
+            idx += len(batch)
+            returns.append(results)
+
+        progress.emit(progress.summary())
+        n_failed = progress.count(FAILED)
+        if n_failed:
+            raise SweepFailed(f"{n_failed} of {len(jobs)} sweep job(s) failed (see the summary above)")
+        return returns

@@ -1,0 +1,213 @@
+"""``hydra/launcher=adbench_pool``: run a sweep's jobs in a pool of reused worker processes.
+
+Each worker imports the code once and then runs job after job; workers x threads per worker =
+cores (``ADBENCH_THREADS`` and the BLAS/OpenMP variables are set in the workers). Jobs report to
+the sweep's progress as they complete. A job that raises comes back as a FAILED ``JobReturn``; a
+worker that dies (OOM, signal) fails its jobs' attempt and they are retried once in a fresh pool.
+With one worker the jobs run in this process (no pool start-up).
+"""
+
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.singleton import Singleton
+from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrides, run_job, setup_globals
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PoolLauncherConf:
+    _target_: str = "hydra_plugins.adbench_repro_plugins.pool_launcher.PoolLauncher"
+    # concurrent jobs; null = one per core (-1 all cores, -2 all but one)
+    n_jobs: Optional[int] = None
+    # torch/BLAS threads per job; null = cores // workers
+    threads_per_job: Optional[int] = None
+    # how workers start: spawn (safe with torch/MLflow threads) | forkserver
+    start_method: str = "spawn"
+    # tries per job when its worker process dies (a job that raises is never retried)
+    max_attempts: int = 2
+
+
+ConfigStore.instance().store(group="hydra/launcher", name="adbench_pool", node=PoolLauncherConf,
+                             provider="adbench_repro")
+
+
+def _compose_and_run(idx: int, overrides: Sequence[str], hydra_context: HydraContext, config: DictConfig,
+                     task_function: TaskFunction) -> JobReturn:
+    """Compose job ``idx`` and run it with Hydra's ``run_job`` (errors become FAILED returns)."""
+    from adbench_repro.sweep.outcome import as_job_failed
+
+    try:
+        sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
+        with open_dict(sweep_config):
+            sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
+            sweep_config.hydra.job.num = idx
+        HydraConfig.instance().set_config(sweep_config)
+        ret = run_job(hydra_context=hydra_context, config=sweep_config, task_function=task_function,
+                      job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
+    except Exception as exc:  # noqa: BLE001 - composition/setup errors fail this job only
+        ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
+        ret.return_value = exc
+    if ret.status == JobStatus.FAILED:
+        failed = as_job_failed(ret._return_value)
+        logging.getLogger("adbench_repro.sweep").error("job #%d failed: %s\n%s", idx,
+                                                       " ".join(overrides), failed.details)
+        ret.return_value = failed
+    return ret
+
+
+_CONTEXT_CACHE: dict[int, tuple] = {}
+
+
+def _pool_job(context: bytes, idx: int, overrides: Sequence[str]) -> JobReturn:
+    """Worker side: unpickle the sweep context once per worker, then run one job."""
+    key = hash(context)
+    if key not in _CONTEXT_CACHE:
+        import cloudpickle
+
+        _CONTEXT_CACHE.clear()
+        _CONTEXT_CACHE[key] = cloudpickle.loads(context)
+    hydra_context, config, task_function, singleton_state = _CONTEXT_CACHE[key]
+    setup_globals()
+    Singleton.set_state(singleton_state)
+    ret = _compose_and_run(idx, overrides, hydra_context, config, task_function)
+    # send back plain data only: Hydra's config holds structured-config classes of plugin modules
+    # that do not unpickle as the same objects in the parent
+    ret.hydra_cfg = None
+    if ret.cfg is not None:
+        ret.cfg = OmegaConf.create(OmegaConf.to_container(ret.cfg, resolve=False))
+    return ret
+
+
+@contextmanager
+def _environ(values: dict[str, str]):
+    """Set environment variables (inherited by workers started meanwhile), restoring them after."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class PoolLauncher(Launcher):
+    """Runs jobs concurrently in ``n_jobs`` reused processes and reports each as it completes."""
+
+    def __init__(self, n_jobs: Optional[int] = None, threads_per_job: Optional[int] = None,
+                 start_method: str = "spawn", max_attempts: int = 2) -> None:
+        if start_method not in multiprocessing.get_all_start_methods():
+            raise ValueError(f"hydra.launcher.start_method={start_method!r} is not available here; "
+                             f"choose one of {multiprocessing.get_all_start_methods()}")
+        if int(max_attempts) < 1:
+            raise ValueError(f"hydra.launcher.max_attempts must be >= 1, got {max_attempts}")
+        self.n_jobs = n_jobs
+        self.threads_per_job = threads_per_job
+        self.start_method = start_method
+        self.max_attempts = int(max_attempts)
+        self.config: Optional[DictConfig] = None
+        self.hydra_context: Optional[HydraContext] = None
+        self.task_function: Optional[TaskFunction] = None
+        #: set by the adbench sweeper: receives each JobOutcome as it completes
+        self.progress: Any = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        self.config = config
+        self.hydra_context = hydra_context
+        self.task_function = task_function
+
+    def _report(self, idx: int, ret: JobReturn) -> None:
+        if self.progress is not None:
+            from adbench_repro.sweep.outcome import outcome_of
+
+            self.progress.add(outcome_of(idx, ret))
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        from adbench_repro.sweep.workers import pool_size, worker_env
+
+        setup_globals()
+        assert self.config is not None and self.hydra_context is not None and self.task_function is not None
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        sweep_dir = Path(str(self.config.hydra.sweep.dir))
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        workers, threads = pool_size(self.n_jobs, self.threads_per_job, len(job_overrides))
+        log.info("launching %d jobs on %d worker(s) x %d thread(s); sweep dir %s", len(job_overrides), workers,
+                 threads, sweep_dir)
+        for i, overrides in enumerate(job_overrides):
+            log.debug("\t#%d : %s", initial_job_idx + i, " ".join(filter_overrides(overrides)))
+        with _environ(worker_env(threads)):
+            if workers == 1:
+                return self._launch_here(job_overrides, initial_job_idx)
+            return self._launch_pool(job_overrides, initial_job_idx, workers)
+
+    def _launch_here(self, job_overrides, initial_job_idx) -> list[JobReturn]:
+        results = []
+        for i, overrides in enumerate(job_overrides):
+            ret = _compose_and_run(initial_job_idx + i, overrides, self.hydra_context, self.config,
+                                   self.task_function)
+            results.append(ret)
+            self._report(initial_job_idx + i, ret)
+        return results
+
+    def _launch_pool(self, job_overrides, initial_job_idx, workers) -> list[JobReturn]:
+        import cloudpickle
+
+        from adbench_repro.sweep.outcome import JobFailed
+
+        context = cloudpickle.dumps((self.hydra_context, self.config, self.task_function, Singleton.get_state()))
+        results: list[Optional[JobReturn]] = [None] * len(job_overrides)
+        attempts = [0] * len(job_overrides)
+        pending = list(range(len(job_overrides)))
+        ctx = multiprocessing.get_context(self.start_method)
+        while pending:
+            with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx) as pool:
+                futures = {}
+                for i in pending:
+                    attempts[i] += 1
+                    futures[pool.submit(_pool_job, context, initial_job_idx + i, list(job_overrides[i]))] = i
+                pending = []
+                not_done = set(futures)
+                while not_done:
+                    done, not_done = wait(not_done, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        i = futures[fut]
+                        try:
+                            ret = fut.result()
+                        except BrokenProcessPool as exc:
+                            if attempts[i] < self.max_attempts:
+                                pending.append(i)
+                                continue
+                            ret = self._failed(job_overrides[i], JobFailed(
+                                f"WorkerDied: the worker process running this job exited abruptly "
+                                f"({attempts[i]} attempt(s)): {exc}"))
+                        except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable return value
+                            ret = self._failed(job_overrides[i], JobFailed(f"{type(exc).__name__}: {exc}"))
+                        results[i] = ret
+                        self._report(initial_job_idx + i, ret)
+            if pending:
+                log.warning("a worker process died; retrying %d unfinished job(s) in a fresh pool", len(pending))
+                pending.sort()
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _failed(overrides: Sequence[str], exc: BaseException) -> JobReturn:
+        ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
+        ret.return_value = exc
+        return ret
