@@ -31,6 +31,8 @@ class AdbenchSweeperConf:
     params: Optional[Dict[str, str]] = None
     # do not launch configurations that already have a FINISHED run (the runner would skip them)
     skip_finished: bool = True
+    # print the jobs that would be launched (after expansion and skipping) and run nothing
+    dry_run: bool = False
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="adbench", node=AdbenchSweeperConf,
@@ -49,9 +51,10 @@ class AdbenchSweeper(BasicSweeper):
     """Basic sweeper with dataset families, pre-launch skipping, failure isolation and progress."""
 
     def __init__(self, max_batch_size: Optional[int] = None, params: Optional[Dict[str, str]] = None,
-                 skip_finished: bool = True) -> None:
+                 skip_finished: bool = True, dry_run: bool = False) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.skip_finished = bool(skip_finished)
+        self.dry_run = bool(dry_run)
 
     # ------------------------------------------------------------------ helpers
     def _data_root(self):
@@ -131,6 +134,11 @@ class AdbenchSweeper(BasicSweeper):
         progress = SweepProgress(total=len(jobs), show_keys=varying_keys(jobs) or None)
         progress.emit(f"[sweep] {len(jobs)} job(s); sweep dir {sweep_dir}")
         to_run = self._screen(jobs, progress)
+        if self.dry_run:
+            for job in to_run:
+                progress.emit(f"[sweep] would run: {' '.join(filter_overrides(job))}")
+            progress.emit(f"[sweep] dry run: {len(to_run)} of {len(jobs)} job(s) would be launched")
+            return []
         reports_itself = hasattr(self.launcher, "progress")
         if reports_itself:
             self.launcher.progress = progress
