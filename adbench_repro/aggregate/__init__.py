@@ -9,6 +9,7 @@ runs used to ``results/runs/<study>.csv.gz`` (:mod:`.runs`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -23,6 +24,7 @@ from .runs import (DEFAULT_EXPERIMENT, RunsError, export_runs, latest_per_config
                    resolve_tracking_uri)
 from .table import StudyTable, build_table, load_paper, records_from_runs
 
+log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,9 +48,10 @@ def collect_runs(tracking_uri: str | None = None, experiment: str = DEFAULT_EXPE
     if use_store:
         try:
             frames.append(read_mlflow(resolve_tracking_uri(tracking_uri), experiment))
-        except RunsError:
+        except RunsError as exc:
             if not run_files:
                 raise
+            log.warning("%s; using the --runs files only", exc)
     if run_files:
         frames.append(read_run_files(run_files))
     frames = [f for f in frames if len(f)]

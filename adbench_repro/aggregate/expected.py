@@ -17,6 +17,8 @@ from ..confighash import config_hash
 from ..studies import Study, expand, to_override_list
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+#: composing only needs the job config: Hydra's own sweeper/launcher (plugins) are replaced by the basic ones
+HYDRA_NEUTRAL = ("hydra/sweeper=basic", "hydra/launcher=basic")
 
 
 class ComposeError(RuntimeError):
@@ -45,7 +47,8 @@ def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR) -> dict[str,
         for overrides, members in groups.items():
             first = members[0]
             try:
-                base = compose(config_name="config", overrides=[f"dataset={first['dataset']}", *overrides])
+                base = compose(config_name="config",
+                               overrides=[*HYDRA_NEUTRAL, f"dataset={first['dataset']}", *overrides])
             except Exception as exc:  # noqa: BLE001 - re-raised with the study and overrides named
                 raise ComposeError(f"study {study.name!r}: cannot compose {' '.join(overrides)} from {conf_dir}: "
                                    f"{exc}") from exc

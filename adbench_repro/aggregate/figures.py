@@ -69,11 +69,18 @@ def _plot_lines(t: StudyTable, spec: dict, plt):
         panels = list(dict.fromkeys(c.panel for c in columns))
     else:
         panels = [""]
-    fig, axes = plt.subplots(1, len(panels), figsize=(max(4.0, 3.4 * len(panels)), 3.4), squeeze=False)
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    width = 7.0 if len(panels) == 1 else 3.6 * ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 3.3 * nrows + 0.4), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
     colours = {r: plt.cm.tab10(i % 10) for i, r in enumerate(t.rows)}
     series_names = list(dict.fromkeys(c.series for c in columns))
-    styles = {s: LINESTYLES[i % len(LINESTYLES)] for i, s in enumerate(series_names)}
-    for ax, panel in zip(axes[0], panels):
+    # the Baseline series is dashed, the method solid (then dotted, dash-dot for further series)
+    others = iter(s for s in LINESTYLES if s != "--")
+    styles = {s: "--" if s.lower().startswith("baseline") else next(others, "-") for s in series_names}
+    for ax, panel in zip(axes.flat, panels):
         cols = [c for c in columns if panel_by != "panel" or c.panel == panel]
         rows = [panel] if panel_by == "row" else t.rows
         categorical = any(isinstance(c.x, str) for c in cols if c.x is not None)
@@ -104,7 +111,10 @@ def _plot_lines(t: StudyTable, spec: dict, plt):
         ax.set_ylabel(Y_LABEL)
         ax.grid(alpha=0.3)
         if ax.lines:
-            ax.legend(fontsize=6)
+            if len(panels) == 1:
+                ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
+            else:
+                ax.legend(fontsize=6)
     return fig
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from .table import AVERAGE, StudyTable
 
 MISSING = "—"
+PARTIAL = " †"
 
 
 def _fmt(v: float) -> str:
@@ -56,6 +57,9 @@ def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
         marks = rank_marks(t, row, level)
         cells = [_cell_text(float(sub.at[c, "value"]), float(sub.at[c, "paper"]), marks.get(c), style)
                  for c in t.columns]
+        if level == "average":  # flag averages over fewer rows than the table has
+            cells = [text + PARTIAL if 0 < (sub.at[c, "n_rows"] or 0) < len(t.rows) else text
+                     for c, text in zip(t.columns, cells)]
         out.append((row, cells))
     return out
 
@@ -76,7 +80,7 @@ def coverage_lines(t: StudyTable) -> list[str]:
     lines.append(f"Each cell is the mean over seeds per dataset, then over the datasets that have runs for it "
                  f"(of {len(t.study.datasets)} in the study). Datasets x seeds per column: " + "; ".join(per_col) + ".")
     lines.append("Columns (and rows) with different dataset coverage are not comparable. Average = mean of the "
-                 "cells of the column over the rows present.")
+                 f"cells of the column over the rows present;{PARTIAL} = fewer rows than the table has.")
     if t.missing_datasets:
         lines.append(f"Datasets of the study without any run here ({len(t.missing_datasets)}): "
                      + ", ".join(t.missing_datasets) + ".")
@@ -121,7 +125,8 @@ def to_latex(t: StudyTable) -> str:
     for row, cells in grid:
         if row == AVERAGE:
             lines.append(r"\midrule")
-        lines.append(" & ".join([_tex_escape(row)] + [c.replace(MISSING, "--") for c in cells]) + r" \\")
+        cells = [c.replace(MISSING, "--").replace("†", r"$^\dagger$") for c in cells]
+        lines.append(" & ".join([_tex_escape(row)] + cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", ""]
     return "\n".join(lines)
 

@@ -7,12 +7,15 @@ sharing a ``tags.config_hash`` are reduced to the latest one (by start, then end
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import urlparse
 
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 DEFAULT_EXPERIMENT = "nng-mix"
@@ -108,9 +111,14 @@ def latest_per_config(df: pd.DataFrame) -> pd.DataFrame:
     """One run per ``tags.config_hash``: the latest by start time (then end time, then run id)."""
     if df.empty:
         return df
-    if "tags.config_hash" not in df.columns or df["tags.config_hash"].isna().any():
-        bad = df.loc[df.get("tags.config_hash", pd.Series(index=df.index)).isna(), "run_id"].tolist()
-        raise RunsError(f"runs without a config_hash tag: {bad[:5]}{' ...' if len(bad) > 5 else ''}")
+    if "tags.config_hash" not in df.columns:
+        df = df.assign(**{"tags.config_hash": None})
+    unhashed = df["tags.config_hash"].isna()
+    if unhashed.any():  # not made by the runner: cannot belong to any study configuration
+        bad = df.loc[unhashed, "run_id"].tolist()
+        log.warning("ignoring %d FINISHED run(s) without a config_hash tag: %s%s", len(bad), bad[:5],
+                    " ..." if len(bad) > 5 else "")
+        df = df[~unhashed]
     order = df.sort_values(["start_time", "end_time", "run_id"], na_position="first")
     return order.drop_duplicates("tags.config_hash", keep="last").reset_index(drop=True)
 
