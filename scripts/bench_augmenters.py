@@ -92,6 +92,14 @@ def load_training_set(root: Path, name: str):
     return X_train[y_train == 1], X_train[y_train == 0]
 
 
+def default_data_root() -> Path:
+    """First of $ADBENCH_DATA, data/adbench, ../shared/adbench holding Classical/."""
+    for c in (os.environ.get("ADBENCH_DATA"), REPO_ROOT / "data" / "adbench", REPO_ROOT.parent / "shared" / "adbench"):
+        if c and (Path(c) / "Classical").is_dir():
+            return Path(c)
+    raise SystemExit("ADBench data not found: set ADBENCH_DATA, pass --data-root or run `make data`")
+
+
 def best_time(fn, repeats: int):
     best, out = float("inf"), None
     for _ in range(repeats):
@@ -122,15 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", default="1_ALOI")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS/OpenMP threads for both sides (default 1: single-thread vs single-thread)")
-    parser.add_argument("--data-root", type=Path,
-                        default=Path(os.environ.get("ADBENCH_DATA", REPO_ROOT.parent / "shared" / "adbench")))
+    parser.add_argument("--data-root", type=Path, default=None,
+                        help="ADBench folder (default: $ADBENCH_DATA, data/adbench, ../shared/adbench)")
     parser.add_argument("--out", type=Path, default=None,
                         help="record file (default results/bench/augmenters.txt for a full run)")
     args = parser.parse_args(argv)
     multipliers = (10,) if args.quick else (10, 100)
     out_path = args.out if args.out is not None else (None if args.quick else REPO_ROOT / "results/bench/augmenters.txt")
 
-    A, H = load_training_set(args.data_root, args.dataset)
+    A, H = load_training_set(args.data_root or default_data_root(), args.dataset)
     lines = [
         f"# bench_augmenters {'--quick ' if args.quick else ''}{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
         f"# machine: nproc={os.cpu_count()} cpu={cpu_model()} "

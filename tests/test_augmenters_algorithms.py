@@ -74,6 +74,19 @@ def test_nng_mix_samples_lie_on_segments_to_nearest_neighbours_with_half_from_ea
     assert abs(share_a - 0.5) < 0.05, share_a
 
 
+def test_anomaly_neighbours_exclude_the_row_itself_even_with_duplicates():
+    from adbench_repro.augmenters._sampling import neighbours_within
+
+    g = np.random.default_rng(3)
+    A = g.random((12, 3))
+    A = np.concatenate([A, A[:4]])  # rows 12..15 duplicate rows 0..3
+    table = neighbours_within(A, 5)
+    assert table.shape == (16, 5)
+    assert not np.any(table == np.arange(16)[:, None])
+    for i, twin in zip(range(4), range(12, 16)):
+        assert twin in table[i] and i in table[twin]  # the twin (distance 0) is the nearest other row
+
+
 def test_nng_mix_without_nn_mixes_with_any_row():
     A, H = clustered()
     X = NNGMix(sigma=0.0, use_nn=False, p_anomaly_pool=0.0, lam="uniform").generate(A, H, 2000, rng(1))
