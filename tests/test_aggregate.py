@@ -26,6 +26,7 @@ DATASETS = ["14_glass", "42_WBC", "45_wine"]
 DETECTORS = ["deepsad", "mlp"]
 SEEDS = [0, 1]
 COLUMNS = {"Baseline": ("none", 0), "Mixup": ("mixup", 10), "NNG-Mix": ("nng_mix", 10)}
+PROTOCOL = "protocol.duplicate_small=false"
 PAPER = {("deepsad", "Baseline"): 0.700, ("deepsad", "NNG-Mix"): 0.800, ("Average", "Baseline"): 0.750}
 
 
@@ -68,12 +69,12 @@ def store(tmp_path_factory):
     t0 = 1_700_000_000_000
     ids = {}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        def hash_of(c):  # full Hydra composition, as the runner does
-            return config_hash(compose(config_name="config", overrides=to_override_list(c)))
+        def hash_of(c, extra=()):  # full Hydra composition, as the runner does
+            return config_hash(compose(config_name="config", overrides=[*to_override_list(c), *extra]))
 
-        def log(c, value, status, start):
+        def log(c, value, status, start, extra=()):
             tags = {k: str(v) for k, v in c.items()}
-            tags.update(config_hash=hash_of(c), family="Classical")
+            tags.update(config_hash=hash_of(c, extra), family="Classical")
             run = client.create_run(exp, start_time=start, tags=tags)
             client.log_batch(run.info.run_id, metrics=[Metric("aucroc", value, start, 0)],
                              params=[Param("seed", str(c["seed"])), Param("multiplier", str(c["multiplier"]))])
@@ -98,6 +99,9 @@ def store(tmp_path_factory):
         # a FINISHED run of another configuration (5x): not part of the study
         ids["foreign"] = log(config("deepsad", "NNG-Mix", "14_glass", 0, multiplier=5), 0.01, "FINISHED",
                              t0 + 901_000)
+        # a run made with an extra override on top of the study (another protocol)
+        ids["protocol"] = log(config("mlp", "Baseline", "14_glass", 0), 0.33, "FINISHED", t0 + 902_000,
+                              extra=[PROTOCOL])
     return {"root": root, "uri": uri, "spec": spec_path, "ids": ids}
 
 
@@ -145,9 +149,9 @@ def test_excluded_runs(store, tmp_path):
     t = aggregate_study(store["spec"], runs, out_dir=None).table
     used = set(t.records["run_id"])
     ids = store["ids"]
-    assert not used & {ids["old"], ids["failed"], ids["running"], ids["foreign"]}
+    assert not used & {ids["old"], ids["failed"], ids["running"], ids["foreign"], ids["protocol"]}
     assert t.runs_used == sum(isinstance(k, tuple) for k in ids)
-    assert t.runs_unmatched == 1  # the 5x run
+    assert t.runs_unmatched == 2  # the 5x run and the other-protocol run
     glass0 = t.records[(t.records["row"] == "deepsad") & (t.records["column"] == "Baseline")
                        & (t.records["dataset"] == "14_glass") & (t.records["seed"] == 0)]
     assert glass0["value"].tolist() == [auc("deepsad", "Baseline", "14_glass", 0)]  # latest, counted once
@@ -222,3 +226,12 @@ def test_fig5_defaults_share_one_config_hash():
     assert len(shared) == 2 * 5
     assert all({study.column_for(c)[0].label for c in cs} == {"k=10", "σ=0.01", "α=0.2"} for cs in shared)
     assert len(expected) == 2 * 5 * (10 - 2)
+
+
+def test_extra_overrides_select_runs_made_with_them(store):
+    t = aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=None, extra_overrides=[PROTOCOL]).table
+    assert t.records["run_id"].tolist() == [store["ids"]["protocol"]]
+    assert t.value("mlp", "Baseline") == 0.33
+    assert math.isnan(t.value("deepsad", "Baseline"))
+    with pytest.raises(ValueError, match="dataset and seed come from the study"):
+        aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=None, extra_overrides=["seed=3"])

@@ -1,5 +1,5 @@
 """CLI: ``python -m adbench_repro.aggregate <study> [--tracking-uri URI] [--experiment NAME]
-[--runs FILE.csv.gz ...] [--no-store] [--out results]``."""
+[--runs FILE.csv.gz ...] [--no-store] [--out results] [--conf-dir conf] [override ...]``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-store", action="store_true", help="read only the --runs files, not the MLflow store")
     ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
     ap.add_argument("--conf-dir", default=str(CONF_DIR), help="Hydra config folder (default: the repo's conf/)")
+    ap.add_argument("overrides", nargs="*",
+                    help="Hydra overrides the runs were made with on top of the study (as given to reproduce), "
+                         "e.g. protocol.duplicate_small=false; they select which runs match")
     return ap
 
 
@@ -46,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_store and not args.runs:
             raise RunsError("--no-store needs --runs FILE.csv.gz")
         runs = collect_runs(args.tracking_uri, args.experiment, args.runs, use_store=not args.no_store)
-        result = aggregate_study(study, runs, out_dir=args.out, conf_dir=args.conf_dir)
+        result = aggregate_study(study, runs, out_dir=args.out, conf_dir=args.conf_dir,
+                                 extra_overrides=args.overrides)
     except (StudyError, RunsError, ComposeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,8 +25,17 @@ class ComposeError(RuntimeError):
     """A study configuration cannot be composed from ``conf/``."""
 
 
-def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR) -> dict[str, list[dict]]:
-    """``{config_hash: [configuration, ...]}`` for every configuration of ``study`` (full, not quick)."""
+def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR,
+                     extra_overrides: tuple[str, ...] | list[str] = ()) -> dict[str, list[dict]]:
+    """``{config_hash: [configuration, ...]}`` for every configuration of ``study`` (full, not quick).
+
+    ``extra_overrides`` are added to every configuration, as ``reproduce`` does with its trailing
+    overrides (e.g. ``protocol.duplicate_small=false``; ``device=cuda`` does not change a hash).
+    """
+    extra = list(extra_overrides)
+    bad = [o for o in extra if o.split("=", 1)[0].lstrip("+~") in ("dataset", "seed")]
+    if bad:
+        raise ValueError(f"extra overrides {bad}: dataset and seed come from the study, not from overrides")
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
@@ -48,9 +57,9 @@ def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR) -> dict[str,
             first = members[0]
             try:
                 base = compose(config_name="config",
-                               overrides=[*HYDRA_NEUTRAL, f"dataset={first['dataset']}", *overrides])
+                               overrides=[*HYDRA_NEUTRAL, f"dataset={first['dataset']}", *overrides, *extra])
             except Exception as exc:  # noqa: BLE001 - re-raised with the study and overrides named
-                raise ComposeError(f"study {study.name!r}: cannot compose {' '.join(overrides)} from {conf_dir}: "
+                raise ComposeError(f"study {study.name!r}: cannot compose {' '.join([*overrides, *extra])} from {conf_dir}: "
                                    f"{exc}") from exc
             for c in members:
                 cfg = deepcopy(base)
