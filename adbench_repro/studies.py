@@ -37,6 +37,13 @@ to be missing (e.g. ``{"augmenter.use_nn": absent}``). Values compare after :fun
 "detector": "deepsad", "seed": 0, "augmenter.k": 3}`` -> ``dataset=6_cardio label_ratio=1pct ...``
 (:func:`to_override_list`). With augmenter ``none`` the multiplier cannot matter: it is set to 0 so the
 baseline runs are identical across multipliers and studies and are never run twice.
+
+The aggregator (:mod:`adbench_repro.aggregate`) counts a run for a study exactly when its ``config_hash``
+tag equals the hash of one of these configurations composed from ``conf/``; the column is then chosen
+from the configuration (not from the run's params), so ablation runs never leak into other columns.
+
+CLI: ``python -m adbench_repro.studies`` lists the studies with their run counts;
+``python -m adbench_repro.studies table1 [--quick] [--format overrides|json]`` prints the configurations.
 """
 
 from __future__ import annotations
