@@ -59,6 +59,16 @@ def make_decoder(d_out: int, hidden_dims=(100, 20), rep_dim: int = 10, bn_eps: f
     return nn.Sequential(*blocks, nn.Linear(dims[-1], d_out, bias=False), nn.Sigmoid())
 
 
+def make_adam(params, lr: float, weight_decay: float) -> torch.optim.Adam:
+    """Adam (L2 weight decay, as ADBench) with the fused kernel where torch has one for the device
+    (same update, one kernel instead of a Python loop over parameters: ~20% faster per CPU step)."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
+    except (RuntimeError, TypeError, ValueError):  # older torch or device without a fused Adam
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+
 def deepsad_loss(dist: torch.Tensor, is_anomaly: torch.Tensor, eta: float) -> torch.Tensor:
     """Mean Deep SAD loss from squared distances ``dist`` and a boolean anomaly mask."""
     return torch.where(is_anomaly, eta / (dist + DIST_EPS), dist).mean()
@@ -131,22 +141,28 @@ class DeepSAD(Detector):
 
     # -- training -------------------------------------------------------------------------------
 
-    def _epochs(self, model: nn.Module, X: torch.Tensor, loss_fn, epochs: int, lr: float, weight_decay: float,
-                batch_size: int, gen: torch.Generator, phase: str) -> None:
-        """``epochs`` passes of Adam over shuffled batches of ``X``; ``loss_fn(model, idx)``."""
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-        slices = batch_slices(len(X), batch_size, drop_last=True)
+    def _epochs(self, model: nn.Module, data: tuple[torch.Tensor, ...], loss_fn, epochs: int, lr: float,
+                weight_decay: float, batch_size: int, gen: torch.Generator, phase: str) -> None:
+        """``epochs`` passes of Adam over shuffled batches of the row-aligned tensors ``data``;
+        ``loss_fn(model, *batch)``. Each epoch gathers the rows once in permuted order and slices
+        contiguous batches from that copy (one gather per epoch instead of one per batch)."""
+        n, device = len(data[0]), data[0].device
+        params = list(model.parameters())
+        optimizer = make_adam(params, lr, weight_decay)
+        slices = batch_slices(n, batch_size, drop_last=True)
         if len(slices) == 1 and slices[0].stop - slices[0].start < 2:
-            raise ValueError(f"deepsad: need at least 2 training rows for BatchNorm, got {len(X)}")
+            raise ValueError(f"deepsad: need at least 2 training rows for BatchNorm, got {n}")
         model.train()
         debug = logger.isEnabledFor(logging.DEBUG)
         for epoch in range(epochs):
             t0 = time.perf_counter()
-            perm = torch.randperm(len(X), generator=gen).to(X.device)
-            total = torch.zeros((), device=X.device)
+            perm = torch.randperm(n, generator=gen).to(device)
+            shuffled = [t.index_select(0, perm) for t in data]
+            total = torch.zeros((), device=device)
             for sl in slices:
-                loss = loss_fn(model, perm[sl])
-                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(model, *(t[sl] for t in shuffled))
+                for p in params:  # cheaper than optimizer.zero_grad() for a handful of tensors
+                    p.grad = None
                 loss.backward()
                 optimizer.step()
                 total += loss.detach()
@@ -168,22 +184,21 @@ class DeepSAD(Detector):
                 decoder = make_decoder(X.shape[1], self.hidden_dims, self.rep_dim, self.bn_eps).to(dev)
                 autoencoder = nn.Sequential(net, decoder)  # shares net: its weights are the encoder's
 
-                def ae_loss(model, idx):
-                    xb = Xt[idx]
+                def ae_loss(model, xb):
                     return F.mse_loss(model(xb), xb)
 
-                self._epochs(autoencoder, Xt, ae_loss, self.ae_epochs, self.ae_lr, self.ae_weight_decay,
+                self._epochs(autoencoder, (Xt,), ae_loss, self.ae_epochs, self.ae_lr, self.ae_weight_decay,
                              self.ae_batch_size, gen, "pretrain")
             net.eval()
             with torch.no_grad():
                 codes = torch.cat([net(Xt[sl]) for sl in batch_slices(len(Xt), self.score_batch_size, False)])
             c = init_center(codes, self.eps_c)
 
-            def sad_loss(model, idx):
-                dist = ((model(Xt[idx]) - c) ** 2).sum(dim=1)
-                return deepsad_loss(dist, anomaly[idx], self.eta)
+            def sad_loss(model, xb, is_anomaly):
+                dist = ((model(xb) - c) ** 2).sum(dim=1)
+                return deepsad_loss(dist, is_anomaly, self.eta)
 
-            self._epochs(net, Xt, sad_loss, self.epochs, self.lr, self.weight_decay, self.batch_size, gen, "train")
+            self._epochs(net, (Xt, anomaly), sad_loss, self.epochs, self.lr, self.weight_decay, self.batch_size, gen, "train")
         net.eval()
         self.net_, self.c_, self.n_features_ = net, c, X.shape[1]
         logger.info("deepsad: fit %d rows (%d labeled anomalies) on %s in %.1fs", len(X), int(y.sum()), dev,
