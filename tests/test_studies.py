@@ -156,3 +156,14 @@ def test_normalise_and_match():
     assert not matches(config, {"augmenter.use_noise": False})
     assert matches(config, {"augmenter.use_noise": "absent"})
     assert not matches(config, {"augmenter.use_nn": "absent"})
+
+
+def test_column_mode_all_fills_every_matching_column(tmp_path):
+    spec = _spec(columns=[{"label": "Any", "match": {"detector": "mlp"}},
+                          {"label": "Baseline", "match": {"augmenter": "none"}},
+                          {"label": "Mixup", "match": {"augmenter": "mixup"}}])
+    first = parse_study(spec, tmp_path / "mini.yaml")
+    every = parse_study({**spec, "column_mode": "all"}, tmp_path / "mini.yaml")
+    base = next(c for c in expand(first) if c["augmenter"] == "none")
+    assert [c.label for c in first.column_for(base)] == ["Any"]
+    assert [c.label for c in every.column_for(base)] == ["Any", "Baseline"]
