@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from adbench_repro.aggregate import aggregate_study, collect_runs  # noqa: E402
 from adbench_repro.aggregate.__main__ import main  # noqa: E402
-from adbench_repro.aggregate.expected import CONF_DIR, expected_configs  # noqa: E402
+from adbench_repro.aggregate.expected import CONF_DIR, HYDRA_NEUTRAL, expected_configs  # noqa: E402
 from adbench_repro.aggregate.figures import plot_study  # noqa: E402
 from adbench_repro.aggregate.runs import export_runs, read_mlflow  # noqa: E402
 from adbench_repro.confighash import config_hash  # noqa: E402
@@ -70,7 +70,8 @@ def store(tmp_path_factory):
     ids = {}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         def hash_of(c, extra=()):  # full Hydra composition, as the runner does
-            return config_hash(compose(config_name="config", overrides=[*to_override_list(c), *extra]))
+            overrides = [*HYDRA_NEUTRAL, *to_override_list(c), *extra]  # sweeper/launcher plugins: not needed
+            return config_hash(compose(config_name="config", overrides=overrides))
 
         def log(c, value, status, start, extra=()):
             tags = {k: str(v) for k, v in c.items()}
