@@ -108,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     client = tracking.client_for(str(base_cfg.mlflow.tracking_uri))
     exp_id = tracking.ensure_experiment(client, str(base_cfg.mlflow.experiment_name))
     done = tracking.finished_hashes(client, exp_id)
-    todo = [c for c, h in zip(present, hashes) if h not in done]
+    distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
+    present = list(distinct.values())
+    todo = [c for h, c in distinct.items() if h not in done]
     jobs = args.jobs or os.cpu_count() or 1
     est = seconds_per_run(client, exp_id)
 
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{failed} multirun group(s) had failures (see their summaries above); FINISHED runs are kept")
     if not args.no_aggregate:
         agg = [sys.executable, "-m", "adbench_repro.aggregate", study.name,
-               "--tracking-uri", str(base_cfg.mlflow.tracking_uri), "--experiment", str(base_cfg.mlflow.experiment_name)]
+               "--tracking-uri", str(base_cfg.mlflow.tracking_uri), "--experiment", str(base_cfg.mlflow.experiment_name), *args.overrides]
         rc = subprocess.run(agg).returncode
         if rc == 0:
             print(f"table written: {Path('results') / (study.name + '.md')}")
