@@ -197,3 +197,13 @@ def test_sweep_logs_to_a_remote_tracking_server(tmp_path, adbench_root):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=15)
+
+
+def test_dry_run_expands_families_and_launches_repeated_configs_once(tmp_path, adbench_root):
+    # augmenter=none ignores the multiplier: the three jobs are one configuration
+    res = sweep(tmp_path, adbench_root, 2, "dataset=39_vertebral,14_glass", "multiplier=1,2,3", "augmenter=none",
+                "detector=mlp", "hydra.sweeper.dry_run=true")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "6 job(s)" in res.stdout and "dry run: 2 of 6 job(s) would be launched" in res.stdout
+    assert "4 repeated in this sweep" in res.stdout
+    assert not runs(f"sqlite:///{tmp_path}/mlflow.db")  # nothing ran

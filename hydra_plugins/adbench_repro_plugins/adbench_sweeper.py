@@ -2,9 +2,10 @@
 
 * ``dataset=classical`` (``cv``, ``nlp``, mixed with ids: ``dataset=classical,20news_3``) expands to
   the datasets of the family present under the data root; ``glob(...)`` keeps working.
-* Before launching, every job is composed once: a composition error fails that job only, a
-  configuration whose config hash already has a FINISHED run is not launched (unless
-  ``force=true``), and a configuration repeated in the sweep (same hash) runs once.
+* Before launching, every job is composed once (the adbench_pool launcher reuses that config): a
+  composition error fails that job only, a configuration whose config hash already has a FINISHED
+  run is not launched (unless ``force=true``), and a configuration repeated in the sweep (same
+  hash, e.g. augmenter=none under several multipliers) runs once.
 * Jobs that fail do not stop the sweep; progress (done/total, failures, elapsed, ETA) is printed as
   jobs complete, a summary at the end, and the sweep exits non-zero when any job failed.
 """
@@ -87,6 +88,7 @@ class AdbenchSweeper(BasicSweeper):
         from adbench_repro.sweep.outcome import FAILED, SKIPPED, JobOutcome, error_line
 
         finished = self._finished_hashes()
+        self._composed = {}
         seen: dict[str, int] = {}
         to_run, n_done, n_dup = [], 0, 0
         for k, job in enumerate(jobs):
@@ -112,6 +114,7 @@ class AdbenchSweeper(BasicSweeper):
             if h is not None:
                 seen[h] = k
             to_run.append(job)
+            self._composed[tuple(job)] = cfg
         if n_done or n_dup:
             progress.emit(f"[sweep] not launched: {n_done} configuration(s) already FINISHED in the store, "
                           f"{n_dup} repeated in this sweep (force=true reruns them)")
@@ -140,6 +143,8 @@ class AdbenchSweeper(BasicSweeper):
             progress.emit(f"[sweep] dry run: {len(to_run)} of {len(jobs)} job(s) would be launched")
             return []
         reports_itself = hasattr(self.launcher, "progress")
+        if hasattr(self.launcher, "composed"):  # the pool launcher runs these configs without recomposing
+            self.launcher.composed = self._composed
         if reports_itself:
             self.launcher.progress = progress
 

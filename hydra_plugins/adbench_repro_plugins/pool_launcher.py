@@ -56,12 +56,16 @@ ConfigStore.instance().store(group="hydra/launcher", name="adbench_pool", node=P
 
 
 def _compose_and_run(idx: int, overrides: Sequence[str], hydra_context: HydraContext, config: DictConfig,
-                     task_function: TaskFunction) -> JobReturn:
-    """Compose job ``idx`` and run it with Hydra's ``run_job`` (errors become FAILED returns)."""
+                     task_function: TaskFunction, composed: Optional[DictConfig] = None) -> JobReturn:
+    """Compose job ``idx`` (unless the sweeper already did: ``composed``) and run it with Hydra's
+    ``run_job`` (errors become FAILED returns)."""
     from adbench_repro.sweep.outcome import as_job_failed
 
     try:
-        sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
+        if composed is not None:
+            sweep_config = composed
+        else:
+            sweep_config = hydra_context.config_loader.load_sweep_config(config, list(overrides))
         with open_dict(sweep_config):
             sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{idx}"
             sweep_config.hydra.job.num = idx
@@ -87,18 +91,19 @@ def _worker_init(env: dict) -> None:
     os.environ.update(env)
 
 
-def _pool_job(context: bytes, idx: int, overrides: Sequence[str]) -> JobReturn:
+def _pool_job(context: bytes, idx: int, overrides: Sequence[str], composed: Optional[bytes] = None) -> JobReturn:
     """Worker side: unpickle the sweep context once per worker, then run one job."""
+    import cloudpickle
+
     key = hash(context)
     if key not in _CONTEXT_CACHE:
-        import cloudpickle
-
         _CONTEXT_CACHE.clear()
         _CONTEXT_CACHE[key] = cloudpickle.loads(context)
     hydra_context, config, task_function, singleton_state = _CONTEXT_CACHE[key]
     setup_globals()
     Singleton.set_state(singleton_state)
-    ret = _compose_and_run(idx, overrides, hydra_context, config, task_function)
+    job_cfg = cloudpickle.loads(composed) if composed is not None else None
+    ret = _compose_and_run(idx, overrides, hydra_context, config, task_function, job_cfg)
     # send back plain data only: Hydra's config holds structured-config classes of plugin modules
     # that do not unpickle as the same objects in the parent
     ret.hydra_cfg = None
@@ -160,6 +165,8 @@ class PoolLauncher(Launcher):
         self.task_function: Optional[TaskFunction] = None
         #: set by the adbench sweeper: receives each JobOutcome as it completes
         self.progress: Any = None
+        #: set by the adbench sweeper: job configs it already composed, by tuple(overrides)
+        self.composed: dict = {}
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config = config
@@ -195,7 +202,7 @@ class PoolLauncher(Launcher):
         results = []
         for i, overrides in enumerate(job_overrides):
             ret = _compose_and_run(initial_job_idx + i, overrides, self.hydra_context, self.config,
-                                   self.task_function)
+                                   self.task_function, self.composed.pop(tuple(overrides), None))
             results.append(ret)
             self._report(initial_job_idx + i, ret)
         return results
@@ -223,7 +230,9 @@ class PoolLauncher(Launcher):
                 futures = {}
                 for i in pending:
                     attempts[i] += 1
-                    futures[pool.submit(_pool_job, context, initial_job_idx + i, list(job_overrides[i]))] = i
+                    cfg = self.composed.get(tuple(job_overrides[i]))
+                    blob = cloudpickle.dumps(cfg) if cfg is not None else None
+                    futures[pool.submit(_pool_job, context, initial_job_idx + i, list(job_overrides[i]), blob)] = i
                 pending = []
                 not_done = set(futures)
                 while not_done:
@@ -248,6 +257,8 @@ class PoolLauncher(Launcher):
             if pending:
                 log.warning("a worker process died; retrying %d unfinished job(s) in a fresh pool", len(pending))
                 pending.sort()
+        for overrides in job_overrides:
+            self.composed.pop(tuple(overrides), None)
         return [r for r in results if r is not None]
 
     @staticmethod
