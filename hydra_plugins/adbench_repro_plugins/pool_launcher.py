@@ -172,6 +172,12 @@ class PoolLauncher(Launcher):
         self.config = config
         self.hydra_context = hydra_context
         self.task_function = task_function
+        if self.start_method == "forkserver" and (self.n_jobs is None or self.n_jobs != 1):
+            # start the forkserver now: it imports `preload` while the sweeper composes the jobs
+            from multiprocessing import forkserver
+
+            self._context()
+            forkserver.ensure_running()
 
     def _report(self, idx: int, ret: JobReturn) -> None:
         if self.progress is not None:
