@@ -3,7 +3,7 @@ worker per core, and with Hydra's joblib launcher (the reference) on all cores, 
 then a tracking stress test.
 
 Sweep: small Classical datasets x augmenters (none, mixup, nng_mix at 10x) x detectors (mlp,
-catboost, deepsad at their configured settings, as the QUICK=1 studies run them), one seed; one multirun per variant into a fresh, pre-created
+catboost, deepsad at their configured settings, as the QUICK=1 studies run them), seeds 0-2; one multirun per variant into a fresh, pre-created
 SQLite store. Printed per variant: wall time (the whole `python -m adbench_repro.run -m ...`
 process), runs per minute, speed-up over 1 worker, and the harness overhead per run = (wall - time
 inside detector fit and augmenter generate, read from the runs' fit_s/generate_s metrics) / runs:
@@ -113,14 +113,14 @@ def create_store(workdir: Path) -> float:
     return time.perf_counter() - t0
 
 
-def measure(name: str, tmp: Path, root: Path, datasets: list[str], launcher: list[str], workers: int,
+def measure(name: str, tmp: Path, root: Path, datasets: list[str], seeds: str, launcher: list[str], workers: int,
             threads: int) -> dict:
     """The whole sweep for one variant, into a fresh (pre-created) store."""
     work = tmp / re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
     store_s = create_store(work)
     detectors = write_quick_detectors(work / "conf", threads)
     overrides = [f"data.root={root}", f"hydra.searchpath=[file://{work}/conf]", f"dataset={','.join(datasets)}",
-                 "label_ratio=1pct", "multiplier=10", "seed=0", f"augmenter={','.join(AUGMENTERS)}",
+                 "label_ratio=1pct", "multiplier=10", f"seed={seeds}", f"augmenter={','.join(AUGMENTERS)}",
                  f"detector={','.join(detectors)}"]
     wall, out, rc = run_sweep(work, overrides, launcher)
     if rc != 0:
@@ -128,7 +128,8 @@ def measure(name: str, tmp: Path, root: Path, datasets: list[str], launcher: lis
     all_runs = store_runs(work)
     status = Counter(r.info.status for r in all_runs)
     inside = sum(r.data.metrics.get("fit_s", 0.0) + r.data.metrics.get("generate_s", 0.0) for r in all_runs)
-    auc = {(r.data.tags["dataset"], r.data.tags["augmenter"], r.data.tags["detector"]): r.data.metrics.get("aucroc")
+    auc = {(r.data.tags["dataset"], r.data.tags["augmenter"], r.data.tags["detector"], r.data.tags["seed"]):
+           r.data.metrics.get("aucroc")
            for r in all_runs if r.info.status == "FINISHED"}
     n = max(1, status["FINISHED"])
     return {"name": name, "wall": wall, "runs": status["FINISHED"], "status": dict(status), "inside": inside,
@@ -157,6 +158,7 @@ def stress(tmp: Path, root: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", default=",".join(DATASETS))
+    ap.add_argument("--seeds", default="0,1,2", help="comma list (more seeds amortise start-up)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--no-joblib", action="store_true", help="skip the joblib-launcher reference")
     ap.add_argument("--no-stress", action="store_true", help="skip the 8-worker tracking stress test")
@@ -168,10 +170,10 @@ def main() -> None:
              f"machine: {n} cores ({cpu_model()}), python {platform.python_version()}, "
              f"load average before start {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}",
              f"sweep: {len(datasets)} datasets ({', '.join(datasets)}) x augmenters {AUGMENTERS} (10x) x detectors "
-             f"{list(QUICK_DETECTORS)} at their configured settings, label_ratio=1pct, seed 0: one multirun per variant into a fresh, "
+             f"{list(QUICK_DETECTORS)} at their configured settings, label_ratio=1pct, seeds {args.seeds}: one multirun per variant into a fresh, "
              f"pre-created SQLite store (store creation is a one-off, reported apart)",
-             "overhead = (wall - time inside detector fit + augmenter generate) / runs; worker-s = "
-             "(wall x workers - inside) / runs; wall = the whole `python -m adbench_repro.run -m` process"]
+             "overhead = (wall - time inside detector fit + augmenter generate) / runs (meaningful for 1 worker); "
+             "worker-s = (wall x workers - inside) / runs; wall = the whole `python -m adbench_repro.run -m` process"]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmpdir:
         tmp = Path(tmpdir)
@@ -186,7 +188,7 @@ def main() -> None:
                              ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={n}"], n, 1))
         results = []
         for name, launcher, workers, threads in variants:
-            r = measure(name, tmp, root, datasets, launcher, workers, threads)
+            r = measure(name, tmp, root, datasets, args.seeds, launcher, workers, threads)
             results.append(r)
             base = results[0]["wall"]
             line = (f"{name:<40s} wall {r['wall']:6.1f} s | runs {r['runs']:3d} ({r['distinct']} distinct, exit "
