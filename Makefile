@@ -19,6 +19,8 @@ STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) 
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
+	@printf "  \033[36m%-20s\033[0m %s\n" "reproduce-<study>" "run a study (resuming), then rebuild results/<study>.md; QUICK=1 DETECTORS=a,b DATASETS=a,b JOBS=n"
+	@echo "                       studies: $(STUDIES)"
 
 setup: ## create .venv and install the package with dev extras (CPU torch 2.13.0)
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -50,19 +52,19 @@ bench-augmenters: ## vectorised NNG-Mix/Mixup vs a per-sample reference
 	$(PYTHON) scripts/bench_augmenters.py
 
 bench-detectors: ## tensor-sliced DeepSAD vs a Dataset/DataLoader reference; fit time of each detector
-	$(PYTHON) scripts/bench_detectors.py
+	set -o pipefail; $(PYTHON) scripts/bench_detectors.py | tee results/bench/detectors.txt
 
 bench-sweep: ## QUICK sweep with 1 worker vs all cores: runs/min, speed-up, overhead per run
 	$(PYTHON) scripts/bench_sweep.py
 
-reproduce-table%: ## run a paper table's study (resumes), then rebuild results/table<N>.md, e.g. make reproduce-table1 QUICK=1
-	$(PYTHON) -m adbench_repro.reproduce table$* $(STUDY_ARGS)
+STUDIES := table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7
+REPRODUCE_TARGETS := $(addprefix reproduce-,$(STUDIES))
 
-reproduce-fig%: ## same for a figure's study: fig3a fig3b fig4 fig5 fig7
-	$(PYTHON) -m adbench_repro.reproduce fig$* $(STUDY_ARGS)
+$(REPRODUCE_TARGETS): reproduce-%: ## run a study (resuming), then rebuild results/<study>.md, e.g. make reproduce-table1 QUICK=1
+	$(PYTHON) -m adbench_repro.reproduce $* $(STUDY_ARGS)
 
 reproduce-all: ## every study, Table I first
-	for s in table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7; do \
+	for s in $(STUDIES); do \
 	  $(PYTHON) -m adbench_repro.reproduce $$s $(STUDY_ARGS) || exit 1; done
 
 clean: ## remove Hydra output folders (keeps mlflow.db and results/)

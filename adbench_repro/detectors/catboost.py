@@ -45,7 +45,12 @@ class CatBoostDetector(Detector):
         from catboost import CatBoostClassifier
 
         X, y = check_fit_inputs(X, y, self.name, need_anomalies=True)
-        model = CatBoostClassifier(random_state=self.seed, verbose=False, allow_writing_files=False, **self.params)
+        params = dict(self.params)
+        if params["thread_count"] == -1:  # the run's thread budget, so parallel sweep workers do not oversubscribe
+            import torch
+
+            params["thread_count"] = max(1, torch.get_num_threads())
+        model = CatBoostClassifier(random_state=self.seed, verbose=False, allow_writing_files=False, **params)
         model.fit(X, y)
         self.model_ = model
         self.n_features_ = X.shape[1]
