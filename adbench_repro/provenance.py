@@ -26,3 +26,16 @@ def git_commit() -> str:
 
 def package_version() -> str:
     return __version__
+
+
+def cpu_model() -> str:
+    """The CPU's model name (from /proc/cpuinfo), for benchmark records."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"

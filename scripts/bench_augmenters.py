@@ -30,6 +30,7 @@ from sklearn.neighbors import KDTree
 from sklearn.preprocessing import MinMaxScaler
 from threadpoolctl import threadpool_limits
 
+from adbench_repro.provenance import cpu_model
 from adbench_repro.augmenters import Mixup, NNGMix
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -113,15 +114,6 @@ def mean_distance_to(X: np.ndarray, A: np.ndarray) -> float:
     """Mean distance from each row of X to its nearest row of A."""
     return float(KDTree(A).query(X, k=1)[0].mean())
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from adbench_repro.datasets import load_split
 from adbench_repro.detectors.deepsad import deepsad_loss, init_center, make_decoder, make_encoder
 from adbench_repro.devices import resolve_device
+from adbench_repro.provenance import cpu_model
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "detector"
 
@@ -115,14 +116,7 @@ def reference_deepsad(X, y, X_test, cfg, seed: int, device: str) -> tuple[float,
 
 
 def machine_line() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
     return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}; nproc {os.cpu_count()}; CPU {cpu}{gpu}; "
             f"torch {torch.__version__} ({torch.get_num_threads()} threads); python {platform.python_version()}")

@@ -35,22 +35,15 @@ from pathlib import Path
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
+from adbench_repro.provenance import cpu_model
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATASETS = ["39_vertebral", "42_WBC", "14_glass", "45_wine", "29_Pima"]
 AUGMENTERS = ["none", "mixup", "nng_mix"]
 # the detectors at their configured (paper) settings, as the QUICK=1 studies run them; catboost also
-# gets thread_count = threads per run (its default -1 = all cores oversubscribes a parallel sweep)
+# gets thread_count = threads per run explicitly (its -1 default now means the same: the run's thread budget)
 QUICK_DETECTORS: dict[str, dict] = {"mlp": {}, "catboost": {}, "deepsad": {}}
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def cores() -> int:
