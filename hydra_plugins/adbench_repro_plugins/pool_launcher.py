@@ -177,7 +177,17 @@ class PoolLauncher(Launcher):
             from multiprocessing import forkserver
 
             self._context()
-            forkserver.ensure_running()
+            # the server re-runs the __main__ module (adbench_repro.run) after preloading it, and runpy
+            # warns about that harmless double import: silence that one warning in the server only
+            saved = os.environ.get("PYTHONWARNINGS")
+            os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [saved, "ignore::RuntimeWarning:runpy"]))
+            try:
+                forkserver.ensure_running()
+            finally:
+                if saved is None:
+                    os.environ.pop("PYTHONWARNINGS", None)
+                else:
+                    os.environ["PYTHONWARNINGS"] = saved
 
     def _report(self, idx: int, ret: JobReturn) -> None:
         if self.progress is not None:
