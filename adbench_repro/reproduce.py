@@ -105,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(missing)} dataset(s) of {study.name} are not under the data root and are left out: "
               f"{', '.join(missing)} (`make data` fetches them)")
     hashes = compose_hashes(present, args.overrides)
-    client = tracking.client_for(str(base_cfg.mlflow.tracking_uri))
-    exp_id = tracking.ensure_experiment(client, str(base_cfg.mlflow.experiment_name))
+    client, exp_id = tracking.open_experiment(base_cfg.mlflow)
     done = tracking.finished_hashes(client, exp_id)
     distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
     present = list(distinct.values())

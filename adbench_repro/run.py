@@ -14,7 +14,6 @@ import logging
 import os
 import time
 import traceback
-from contextlib import nullcontext
 
 import hydra
 import numpy as np
@@ -101,8 +100,7 @@ def run_experiment(cfg: DictConfig) -> dict:
         raise ValueError(f"dataset={cfg.dataset.name} names a dataset family; sweep it with -m "
                          f"(python -m adbench_repro.run -m dataset={cfg.dataset.name} ...)")
     get_dataset(str(cfg.dataset.name))  # unknown dataset -> clear error before touching MLflow
-    client = tracking.client_for(str(cfg.mlflow.tracking_uri))
-    exp_id = tracking.ensure_experiment(client, str(cfg.mlflow.experiment_name))
+    client, exp_id = tracking.open_experiment(cfg.mlflow)
     tags = run_tags(cfg, device)
     if not cfg.get("force", False):
         done = tracking.find_finished_run(client, exp_id, tags["config_hash"])
@@ -135,7 +133,7 @@ def _execute(cfg: DictConfig, client, run_id: str, device: str) -> dict:
     tracking.log_batch(client, run_id, params=flatten(cfg))
     n_threads = _threads(cfg)
     torch.set_num_threads(n_threads)
-    with threadpool_limits(limits=n_threads) if n_threads else nullcontext():
+    with threadpool_limits(limits=n_threads):
         t0 = time.perf_counter()
         X, y = load_arrays(str(cfg.dataset.name), str(cfg.data.root))
         split = make_split(

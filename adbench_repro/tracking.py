@@ -79,19 +79,29 @@ def find_finished_run(client: MlflowClient, experiment_id: str, config_hash: str
     return runs[0].info.run_id if runs else None
 
 
-def finished_hashes(client: MlflowClient, experiment_id: str) -> set[str]:
-    """Config hashes of every FINISHED run in the experiment."""
-    out: set[str] = set()
+def iter_finished_runs(client: MlflowClient, experiment_id: str):
+    """Every FINISHED run of the experiment, page by page (with retries)."""
     token = None
     while True:
         page = with_retries(client.search_runs, [experiment_id], filter_string="attributes.status = 'FINISHED'",
                             max_results=5000, page_token=token)
-        out.update(r.data.tags.get("config_hash", "") for r in page)
+        yield from page
         token = page.token
         if not token:
             break
+
+
+def finished_hashes(client: MlflowClient, experiment_id: str) -> set[str]:
+    """Config hashes of every FINISHED run in the experiment."""
+    out = {r.data.tags.get("config_hash", "") for r in iter_finished_runs(client, experiment_id)}
     out.discard("")
     return out
+
+
+def open_experiment(mlflow_cfg) -> tuple[MlflowClient, str]:
+    """``(client, experiment_id)`` for a config's ``mlflow`` section, creating the experiment if needed."""
+    client = client_for(str(mlflow_cfg.tracking_uri))
+    return client, ensure_experiment(client, str(mlflow_cfg.experiment_name))
 
 
 def log_batch(client: MlflowClient, run_id: str, metrics: dict | None = None, params: dict | None = None,

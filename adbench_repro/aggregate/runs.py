@@ -64,20 +64,16 @@ def read_mlflow(tracking_uri: str, experiment: str) -> pd.DataFrame:
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         raise RunsError(f"MLflow experiment {experiment!r} not found at {tracking_uri}")
-    rows, token = [], None
-    while True:
-        page = client.search_runs([exp.experiment_id], filter_string=f"attributes.status = '{FINISHED}'",
-                                  max_results=5000, page_token=token)
-        for r in page:
-            row = {"run_id": r.info.run_id, "status": r.info.status, "start_time": r.info.start_time,
-                   "end_time": r.info.end_time}
-            row.update({f"tags.{k}": v for k, v in r.data.tags.items() if not k.startswith("mlflow.")})
-            row.update({f"params.{k}": v for k, v in r.data.params.items()})
-            row.update({f"metrics.{k}": v for k, v in r.data.metrics.items()})
-            rows.append(row)
-        token = page.token
-        if not token:
-            break
+    from .. import tracking
+
+    rows = []
+    for r in tracking.iter_finished_runs(client, exp.experiment_id):
+        row = {"run_id": r.info.run_id, "status": r.info.status, "start_time": r.info.start_time,
+               "end_time": r.info.end_time}
+        row.update({f"tags.{k}": v for k, v in r.data.tags.items() if not k.startswith("mlflow.")})
+        row.update({f"params.{k}": v for k, v in r.data.params.items()})
+        row.update({f"metrics.{k}": v for k, v in r.data.metrics.items()})
+        rows.append(row)
     return _finished(pd.DataFrame(rows, columns=None if rows else list(BASE_COLUMNS)), f"{tracking_uri}")
 
 

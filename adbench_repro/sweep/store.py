@@ -23,9 +23,8 @@ def prepare_tracking_store(cfg: DictConfig, quiet: bool = False) -> tuple[object
     mlflow_cfg = cfg.get("mlflow")
     if mlflow_cfg is None or mlflow_cfg.get("tracking_uri") is None:
         return None
-    uri = str(mlflow_cfg.tracking_uri)
-    client = tracking.client_for(uri)
-    exp_id = tracking.ensure_experiment(client, str(mlflow_cfg.experiment_name))
+    client, exp_id = tracking.open_experiment(mlflow_cfg)
     if not quiet:
-        log.info("tracking store ready: %s (experiment %s = %s)", uri, mlflow_cfg.experiment_name, exp_id)
+        log.info("tracking store ready: %s (experiment %s = %s)", mlflow_cfg.tracking_uri, mlflow_cfg.experiment_name,
+                 exp_id)
     return client, exp_id
