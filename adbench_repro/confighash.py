@@ -25,6 +25,16 @@ def effective_multiplier(cfg: DictConfig) -> int:
     return int(cfg.multiplier)
 
 
+#: top-level config keys that enter the hash (everything else cannot change a result)
+HASHED_KEYS = ("dataset", "label_ratio", "augmenter", "multiplier", "detector", "seed", "protocol")
+
+
+def affects_hash(override: str) -> bool:
+    """Whether a Hydra override (``key=value``, ``+key=...``, ``~key``) touches a hashed key."""
+    key = override.split("=", 1)[0].lstrip("+~")
+    return key.split(".", 1)[0].split("@", 1)[0] in HASHED_KEYS
+
+
 def result_config(cfg: DictConfig) -> dict:
     """The result-determining subset of ``cfg``, resolved, as plain data."""
     return {

@@ -5,28 +5,39 @@
     python -m adbench_repro.reproduce table1 --dry-run               # counts and time estimate only
 
 Before starting it prints how many runs the study has, how many already have a FINISHED run in the
-tracking store (they are skipped), and an estimated wall time per detector on this machine. The
-runs are executed as Hydra multiruns of ``python -m adbench_repro.run`` (one per group of
-configurations that differ only in dataset and seed), on the default process-pool launcher; then
+tracking store (matched by tags, one query; ``--dry-run`` composes every configuration and counts by
+config hash), and an estimated wall time per detector on this machine. The study's configurations
+are written to a jobs file and executed as ONE Hydra multirun of ``python -m adbench_repro.run``
+(``hydra.sweeper.jobs_file``) on the default process-pool launcher, whose workers skip each
+configuration that already has a FINISHED run (by config hash, exactly); then
 ``python -m adbench_repro.aggregate <study>`` writes ``results/<study>.md``.
 """
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # start the workers' forkserver first: its imports overlap with this module's
+    from adbench_repro.sweep.workers import start_forkserver, study_cli_wants_forkserver
+
+    if study_cli_wants_forkserver(sys.argv[1:]):
+        start_forkserver()
+
 import argparse
 import os
 import statistics
-import subprocess
-import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
 from . import studies, tracking
-from .confighash import config_hash
+from .confighash import affects_hash, config_hash
 from .datasets import dataset_path
 from .run import CONF_DIR
+from .sweep.joblist import write_jobs_file
+from .sweep.workers import start_forkserver, study_cli_wants_forkserver
 
 #: rough seconds per run on a 2-core CPU for a mid-sized dataset, used until the store has timings
 DEFAULT_SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 20.0, "xgbod": 60.0, "fttransformer": 3600.0}
@@ -58,27 +69,36 @@ def seconds_per_run(client, experiment_id: str) -> dict[str, float]:
     return est
 
 
-def group_for_multirun(configs: list[dict]) -> list[list[str]]:
-    """Hydra multirun override lists: configurations that differ only in dataset and seed share one."""
-    groups: dict[tuple, dict] = {}
-    for c in configs:
-        key = tuple((k, str(v)) for k, v in c.items() if k not in ("dataset", "seed"))
-        g = groups.setdefault(key, {"base": {k: v for k, v in c.items() if k not in ("dataset", "seed")},
-                                    "pairs": set()})
-        g["pairs"].add((c["dataset"], c["seed"]))
-    out = []
-    for g in groups.values():
-        by_seed: dict[object, list[str]] = defaultdict(list)
-        for ds, seed in sorted(g["pairs"], key=lambda p: (str(p[1]), p[0])):
-            by_seed[seed].append(ds)
-        # datasets x seeds is a product when every seed has the same datasets; else one multirun per seed
-        dsets = {tuple(v) for v in by_seed.values()}
-        base = studies.to_override_list(g["base"])
-        if len(dsets) == 1:
-            out.append([*base, "dataset=" + ",".join(next(iter(dsets))), "seed=" + ",".join(map(str, by_seed))])
-        else:
-            out.extend([*base, "dataset=" + ",".join(ds), f"seed={seed}"] for seed, ds in by_seed.items())
-    return out
+#: run tags that, with no other override, determine a study configuration
+TAG_KEYS = ("dataset", "label_ratio", "augmenter", "multiplier", "detector", "seed")
+
+
+def unfinished_by_tags(configs: list[dict], client, experiment_id: str, extra: list[str]) -> list[dict]:
+    """The configurations without a FINISHED run whose tags match (one store query, no composing).
+
+    Only configurations made of :data:`TAG_KEYS` alone, with no extra command-line override of a hashed
+    key (``device=``, ``data.root=``, ``mlflow.*`` are fine), can be matched this way; the others are
+    counted as to run. Used for the counts printed before a sweep, whose workers then decide exactly
+    by config hash.
+    """
+    if any(affects_hash(o) for o in extra):
+        return list(configs)
+    def key(values: dict) -> tuple:
+        return tuple(studies.normalise(values.get(k)) for k in TAG_KEYS)
+
+    done = {key(r.data.tags) for r in tracking.iter_finished_runs(client, experiment_id)}
+    return [c for c in configs if set(c) != set(TAG_KEYS) or key(c) not in done]
+
+
+def run_sweep(argv: list[str]) -> int:
+    """``python -m adbench_repro.run <argv>`` in this process (no second interpreter start-up); exit code."""
+    from . import run as runner
+
+    try:
+        runner.cli(argv)
+    except SystemExit as exc:  # Hydra exits 1 after a failed sweep's summary
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,10 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--detectors", default=None, help="comma list, e.g. deepsad,mlp,catboost,xgbod")
     ap.add_argument("--datasets", default=None, help="comma list of dataset ids")
     ap.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
-    ap.add_argument("--dry-run", action="store_true", help="print counts and estimates, run nothing")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="print exact counts (composes every configuration) and estimates, run nothing")
     ap.add_argument("--no-aggregate", action="store_true")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
+    if study_cli_wants_forkserver(sys.argv[1:] if argv is None else argv):
+        start_forkserver()  # (already running when started as __main__) imports overlap with the planning
 
     study = studies.load_study(args.study)
     configs = studies.expand(study, quick=args.quick,
@@ -104,18 +127,25 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"{len(missing)} dataset(s) of {study.name} are not under the data root and are left out: "
               f"{', '.join(missing)} (`make data` fetches them)")
-    hashes = compose_hashes(present, args.overrides)
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
-    done = tracking.finished_hashes(client, exp_id)
-    distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
-    present = list(distinct.values())
-    todo = [c for h, c in distinct.items() if h not in done]
+    if args.dry_run:  # exact: compose every configuration as the runner would (~50 ms each)
+        hashes = compose_hashes(present, args.overrides)
+        done = tracking.finished_hashes(client, exp_id)
+        distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
+        present = list(distinct.values())
+        todo = [c for h, c in distinct.items() if h not in done]
+        how = "by config hash"
+    else:  # fast: match by tags, for the counts only; the sweep gets every configuration and its
+        # workers skip the FINISHED ones by config hash (exact), so a stale tag match never hides work
+        todo = unfinished_by_tags(present, client, exp_id, args.overrides)
+        how = "matched by tags; the sweep checks each config hash"
     jobs = args.jobs or os.cpu_count() or 1
     est = seconds_per_run(client, exp_id)
 
     print(f"study {study.name}{' (QUICK)' if args.quick else ''}: {study.title}")
     print(f"  {len(present)} runs, {len(present) - len(todo)} already FINISHED in "
-          f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}], {len(todo)} to run on {jobs} worker(s)")
+          f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] ({how}), "
+          f"{len(todo)} to run on {jobs} worker(s)")
     per_det: dict[str, int] = defaultdict(int)
     for c in todo:
         per_det[c["detector"]] += 1
@@ -132,18 +162,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     failed = 0
-    for overrides in group_for_multirun(todo):
-        cmd = [sys.executable, "-m", "adbench_repro.run", "-m", *overrides, *args.overrides]
-        if args.jobs:
-            cmd.append(f"hydra.launcher.n_jobs={args.jobs}")
-        print("+ " + " ".join(cmd[1:]), flush=True)
-        failed += subprocess.run(cmd).returncode != 0
-    if failed:
-        print(f"{failed} multirun group(s) had failures (see their summaries above); FINISHED runs are kept")
+    if present:  # even when the tags say all done: a changed conf/ default changes hashes, not tags
+        with tempfile.TemporaryDirectory(prefix=f"adbench_{study.name}_") as tmp:
+            jobs_file = write_jobs_file(Path(tmp) / "jobs.yaml", [studies.to_override_list(c) for c in present])
+            argv = ["-m", f"hydra.sweeper.jobs_file={jobs_file}", *args.overrides]
+            if args.jobs:
+                argv.append(f"hydra.launcher.n_jobs={args.jobs}")
+            print(f"+ python -m adbench_repro.run {' '.join(argv)}   ({len(present)} jobs)", flush=True)
+            failed = run_sweep(argv) != 0
+        if failed:
+            print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
     if not args.no_aggregate:
-        agg = [sys.executable, "-m", "adbench_repro.aggregate", study.name,
-               "--tracking-uri", str(base_cfg.mlflow.tracking_uri), "--experiment", str(base_cfg.mlflow.experiment_name), *args.overrides]
-        rc = subprocess.run(agg).returncode
+        from .aggregate.__main__ import main as aggregate
+
+        rc = aggregate([study.name, "--tracking-uri", str(base_cfg.mlflow.tracking_uri),
+                        "--experiment", str(base_cfg.mlflow.experiment_name), *args.overrides])
         if rc == 0:
             print(f"table written: {Path('results') / (study.name + '.md')}")
         failed += rc != 0
@@ -151,4 +184,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .fastexit import exit_now
+
+    exit_now(main())

@@ -10,8 +10,18 @@ propagates; it is never marked FINISHED.
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__":  # a pool multirun: start the workers' forkserver before this module's imports
+    from adbench_repro.sweep.workers import forkserver_wanted, start_forkserver
+
+    if forkserver_wanted(sys.argv[1:]):
+        start_forkserver()
+
 import logging
 import os
+import signal
+import threading
 import time
 import traceback
 
@@ -26,6 +36,7 @@ from . import tracking
 from .confighash import config_hash, effective_multiplier
 from .datasets import FAMILIES, get_dataset, load_arrays, make_split
 from .provenance import git_commit, package_version
+from .sweep.claims import claim
 
 log = logging.getLogger("adbench_repro.run")
 
@@ -102,13 +113,17 @@ def run_experiment(cfg: DictConfig) -> dict:
     get_dataset(str(cfg.dataset.name))  # unknown dataset -> clear error before touching MLflow
     client, exp_id = tracking.open_experiment(cfg.mlflow)
     tags = run_tags(cfg, device)
+    run_name = f"{tags['dataset']}/{tags['augmenter']}x{tags['multiplier']}/{tags['detector']}/{tags['label_ratio']}/s{cfg.seed}"
+    claimed = claim(tags["config_hash"], run_name)  # None outside a sweep whose workers compose the jobs
+    if claimed is not None and not claimed[0]:
+        log.info("skip: %s is the same configuration as %s in this sweep", run_name, claimed[1] or "another job")
+        return {"status": "skipped", "reason": f"same config as {claimed[1] or 'another job'} in this sweep"}
     if not cfg.get("force", False):
         done = tracking.find_finished_run(client, exp_id, tags["config_hash"])
         if done:
             log.info("skip: %s already FINISHED as run %s (force=true reruns it)", tags["config_hash"], done)
-            return {"status": "skipped", "run_id": done}
+            return {"status": "skipped", "run_id": done, "reason": "already FINISHED"}
 
-    run_name = f"{tags['dataset']}/{tags['augmenter']}x{tags['multiplier']}/{tags['detector']}/{tags['label_ratio']}/s{cfg.seed}"
     run = tracking.with_retries(client.create_run, exp_id, tags=tags, run_name=run_name)
     run_id = run.info.run_id
     try:
@@ -188,5 +203,34 @@ def main(cfg: DictConfig) -> dict:
     return run_experiment(cfg)
 
 
+def _sigterm_as_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def cli(argv: list[str] | None = None) -> None:
+    """``python -m adbench_repro.run [-m] overrides...`` (``argv`` replaces ``sys.argv[1:]``)."""
+    from .sweep.workers import forkserver_wanted, start_forkserver
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # SIGTERM (pkill, SLURM preemption) ends like Ctrl-C: the run in progress is marked KILLED and a
+    # sweep stops its workers, instead of the process vanishing with its run left RUNNING
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    if forkserver_wanted(argv):
+        start_forkserver()  # no-op when started above; its imports overlap with Hydra's start-up
+    saved = sys.argv
+    sys.argv = [saved[0] if saved else "adbench_repro.run", *argv]
+    try:
+        main()
+    finally:
+        sys.argv = saved
+
+
 if __name__ == "__main__":
-    main()
+    from .fastexit import exit_now
+
+    try:
+        cli()
+    except SystemExit as exc:  # Hydra exits 1 after an error or a failed sweep
+        exit_now(exc.code if isinstance(exc.code, int) else 1)
+    exit_now(0)

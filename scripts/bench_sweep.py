@@ -1,21 +1,23 @@
-"""Benchmark: a QUICK study-like sweep with 1 worker (1 thread, then all cores per run), with one
-worker per core, and with Hydra's joblib launcher (the reference) on all cores, all in this run;
+"""Benchmark: a paper study (default: the QUICK Table I study, 160 runs) run through the harness
+with 1 worker (1 thread, then all cores per run) and with one worker per core, all in this run;
 then a tracking stress test.
 
-Sweep: small Classical datasets x augmenters (none, mixup, nng_mix at 10x) x detectors (mlp,
-catboost, deepsad at their configured settings, as the QUICK=1 studies run them), seeds 0-2; one multirun per variant into a fresh, pre-created
-SQLite store. Printed per variant: wall time (the whole `python -m adbench_repro.run -m ...`
-process), runs per minute, speed-up over 1 worker, and the harness overhead per run = (wall - time
-inside detector fit and augmenter generate, read from the runs' fit_s/generate_s metrics) / runs:
-start-up, imports, Hydra, data loading, scoring, MLflow (also per worker-second: (wall x workers -
-inside) / runs). Checked: every configuration FINISHED exactly once; AUCROCs compared per detector
-across variants (Deep SAD's can move in late digits with the number of torch threads per run).
+Each variant is the whole ``python -m adbench_repro.reproduce <study> --quick --no-aggregate`` command
+(planning, one multirun, worker start-up, every run, MLflow writes) into a fresh SQLite store.
+Printed per variant: wall time, runs per minute, speed-up over 1 worker x 1 thread (so that only
+the process parallelism differs; the single worker at its default of all cores per run is shown
+too), and the harness overhead per run = (wall - time inside detector fit and augmenter generate,
+read from the runs' fit_s/generate_s metrics) / runs: start-up, imports, Hydra composition, data
+loading, scoring, MLflow (also per worker-second: (wall x workers - inside) / runs). Checked: every
+configuration FINISHED exactly once; AUCROCs compared per detector across variants (Deep SAD's
+can move in late digits with the number of torch threads per run).
 
 Stress: 8 workers x 5 runs each (8 seeds x 5 datasets, cheap MLP) against a fresh SQLite store,
 counting FINISHED/FAILED runs, duplicates and the transient-lock retries logged by the workers.
 
     python scripts/bench_sweep.py              # writes results/bench/sweep.txt
     python scripts/bench_sweep.py --no-write   # prints only
+    python scripts/bench_sweep.py --detectors xgbod,catboost --datasets 6_cardio,44_Wilt
 """
 
 from __future__ import annotations
@@ -38,11 +40,7 @@ from mlflow.tracking import MlflowClient
 from adbench_repro.provenance import cpu_model
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATASETS = ["39_vertebral", "42_WBC", "14_glass", "45_wine", "29_Pima"]
-AUGMENTERS = ["none", "mixup", "nng_mix"]
-# the detectors at their configured (paper) settings, as the QUICK=1 studies run them; catboost also
-# gets thread_count = threads per run explicitly (its -1 default now means the same: the run's thread budget)
-QUICK_DETECTORS: dict[str, dict] = {"mlp": {}, "catboost": {}, "deepsad": {}}
+STRESS_DATASETS = ["39_vertebral", "42_WBC", "14_glass", "45_wine", "29_Pima"]
 
 
 
@@ -62,16 +60,20 @@ def data_root() -> Path:
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
-    for k in ("MLFLOW_TRACKING_URI", "ADBENCH_SWEEP_ID", "ADBENCH_THREADS"):
-        e.pop(k, None)
+    for k in list(e):
+        if k in ("MLFLOW_TRACKING_URI", "ADBENCH_THREADS") or k.startswith("ADBENCH_SWEEP"):
+            e.pop(k)
     return e
 
 
-def run_sweep(workdir: Path, overrides: list[str], launcher: list[str]) -> tuple[float, str, int]:
-    """Run one multirun in ``workdir``; (wall seconds, output, return code)."""
+def run_study(workdir: Path, args: argparse.Namespace, extra: list[str], root: Path) -> tuple[float, str, int]:
+    """``reproduce <study> --quick --no-aggregate`` into a fresh store in ``workdir``; (wall s, output, rc)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "adbench_repro.run", "-m", f"mlflow.tracking_uri=sqlite:///{workdir}/mlflow.db",
-           f"hydra.sweep.dir={workdir}/multirun", *launcher, *overrides]
+    cmd = [sys.executable, "-m", "adbench_repro.reproduce", args.study, "--quick", "--no-aggregate",
+           *(["--detectors", args.detectors] if args.detectors else []),
+           *(["--datasets", args.datasets] if args.datasets else []),
+           f"data.root={root}", f"mlflow.tracking_uri=sqlite:///{workdir}/mlflow.db",
+           f"hydra.sweep.dir={workdir}/multirun", *extra]
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=workdir, env=env(), capture_output=True, text=True)
     return time.perf_counter() - t0, res.stdout + res.stderr, res.returncode
@@ -80,64 +82,38 @@ def run_sweep(workdir: Path, overrides: list[str], launcher: list[str]) -> tuple
 def store_runs(workdir: Path):
     client = MlflowClient(tracking_uri=f"sqlite:///{workdir}/mlflow.db")
     exp = client.get_experiment_by_name("nng-mix")
-    return client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL, max_results=5000) if exp else []
+    return client.search_runs([exp.experiment_id], run_view_type=ViewType.ALL, max_results=50000) if exp else []
 
 
-def write_quick_detectors(conf_dir: Path, threads: int) -> list[str]:
-    """``detector/<name>_quick.yaml`` configs (few epochs) in ``conf_dir``; their names."""
-    (conf_dir / "detector").mkdir(parents=True, exist_ok=True)
-    names = []
-    for det, params in QUICK_DETECTORS.items():
-        params = dict(params, **({"thread_count": threads} if det == "catboost" else {}))
-        body = "".join(f"{k}: {v}\n" for k, v in params.items())
-        (conf_dir / "detector" / f"{det}_quick.yaml").write_text(f"defaults:\n  - {det}\n  - _self_\n{body}")
-        names.append(f"{det}_quick")
-    return names
-
-
-def create_store(workdir: Path) -> float:
-    """Create the SQLite store's tables and the experiment (a one-off, not a per-run cost); seconds."""
-    from adbench_repro import tracking
-
-    workdir.mkdir(parents=True)
-    t0 = time.perf_counter()
-    client = MlflowClient(tracking_uri=f"sqlite:///{workdir}/mlflow.db")
-    tracking.ensure_experiment(client, "nng-mix")
-    return time.perf_counter() - t0
-
-
-def measure(name: str, tmp: Path, root: Path, datasets: list[str], seeds: str, launcher: list[str], workers: int,
-            threads: int) -> dict:
-    """The whole sweep for one variant, into a fresh (pre-created) store."""
+def measure(name: str, tmp: Path, root: Path, args: argparse.Namespace, extra: list[str], workers: int) -> dict:
+    """The whole study for one variant, into a fresh store (created by the command itself)."""
     work = tmp / re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
-    store_s = create_store(work)
-    detectors = write_quick_detectors(work / "conf", threads)
-    overrides = [f"data.root={root}", f"hydra.searchpath=[file://{work}/conf]", f"dataset={','.join(datasets)}",
-                 "label_ratio=1pct", "multiplier=10", f"seed={seeds}", f"augmenter={','.join(AUGMENTERS)}",
-                 f"detector={','.join(detectors)}"]
-    wall, out, rc = run_sweep(work, overrides, launcher)
+    wall, out, rc = run_study(work, args, extra, root)
     if rc != 0:
-        print(f"  !! {name}: sweep exited {rc}:\n{out[-3000:]}")
+        print(f"  !! {name}: exited {rc}:\n{out[-3000:]}")
     all_runs = store_runs(work)
     status = Counter(r.info.status for r in all_runs)
     inside = sum(r.data.metrics.get("fit_s", 0.0) + r.data.metrics.get("generate_s", 0.0) for r in all_runs)
-    auc = {(r.data.tags["dataset"], r.data.tags["augmenter"], r.data.tags["detector"], r.data.tags["seed"]):
-           r.data.metrics.get("aucroc")
+    auc = {r.data.tags["config_hash"]: (r.data.tags["detector"], r.data.metrics.get("aucroc"))
            for r in all_runs if r.info.status == "FINISHED"}
     n = max(1, status["FINISHED"])
     return {"name": name, "wall": wall, "runs": status["FINISHED"], "status": dict(status), "inside": inside,
             "overhead": (wall - inside) / n, "overhead_ws": (wall * workers - inside) / n, "auc": auc, "rc": rc,
-            "store_s": store_s,
             "distinct": len({r.data.tags["config_hash"] for r in all_runs if r.info.status == "FINISHED"})}
 
 
 def stress(tmp: Path, root: Path) -> str:
     """8 workers x 5 runs on a fresh SQLite store created by the sweep itself; outcomes and lock retries."""
     work = tmp / "stress"
-    overrides = [f"data.root={root}", f"dataset={','.join(DATASETS)}", "seed=0,1,2,3,4,5,6,7", "augmenter=none",
+    overrides = [f"data.root={root}", f"dataset={','.join(STRESS_DATASETS)}", "seed=0,1,2,3,4,5,6,7", "augmenter=none",
                  "detector=mlp", "detector.max_iter=5", "detector.hidden_layer_sizes=[8]",
                  "hydra.verbose=adbench_repro.tracking"]
-    wall, out, rc = run_sweep(work, overrides, ["hydra.launcher.n_jobs=8"])
+    work.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "adbench_repro.run", "-m", f"mlflow.tracking_uri=sqlite:///{work}/mlflow.db",
+           f"hydra.sweep.dir={work}/multirun", "hydra.launcher.n_jobs=8", *overrides]
+    t0 = time.perf_counter()
+    rc = subprocess.run(cmd, cwd=work, env=env(), capture_output=True, text=True).returncode
+    wall = time.perf_counter() - t0
     all_runs = store_runs(work)
     status = Counter(r.info.status for r in all_runs)
     hashes = Counter(r.data.tags["config_hash"] for r in all_runs if r.info.status == "FINISHED")
@@ -150,53 +126,54 @@ def stress(tmp: Path, root: Path) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--datasets", default=",".join(DATASETS))
-    ap.add_argument("--seeds", default="0,1,2", help="comma list (more seeds amortise start-up)")
+    ap.add_argument("--study", default="table1")
+    ap.add_argument("--detectors", default=None, help="comma list (default: the study's QUICK detectors)")
+    ap.add_argument("--datasets", default=None, help="comma list (default: the study's QUICK datasets)")
     ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--no-joblib", action="store_true", help="skip the joblib-launcher reference")
+    ap.add_argument("--joblib", action="store_true", help="also run Hydra's joblib launcher (reference) on all cores")
     ap.add_argument("--no-stress", action="store_true", help="skip the 8-worker tracking stress test")
     args = ap.parse_args()
     root, n = data_root(), cores()
-    datasets = args.datasets.split(",")
     load = os.getloadavg()
+    what = f"{args.study} QUICK" + (f", detectors {args.detectors}" if args.detectors else "") + \
+        (f", datasets {args.datasets}" if args.datasets else "")
     lines = [f"# bench_sweep  {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
              f"machine: {n} cores ({cpu_model()}), python {platform.python_version()}, "
              f"load average before start {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}",
-             f"sweep: {len(datasets)} datasets ({', '.join(datasets)}) x augmenters {AUGMENTERS} (10x) x detectors "
-             f"{list(QUICK_DETECTORS)} at their configured settings, label_ratio=1pct, seeds {args.seeds}: one multirun per variant into a fresh, "
-             f"pre-created SQLite store (store creation is a one-off, reported apart)",
+             f"study: {what}; each variant = `python -m adbench_repro.reproduce {args.study} --quick --no-aggregate` "
+             "(planning + one multirun) into a fresh SQLite store",
              "overhead = (wall - time inside detector fit + augmenter generate) / runs (meaningful for 1 worker); "
-             "worker-s = (wall x workers - inside) / runs; wall = the whole `python -m adbench_repro.run -m` process"]
+             "worker-s = (wall x workers - inside) / runs"]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmpdir:
         tmp = Path(tmpdir)
         # speed-ups are against the first variant: one run at a time, one thread, so that only the
         # process parallelism differs; the second is a single worker at its default (all cores per run)
-        variants = [("pool, 1 worker x 1 thread", ["hydra.launcher.n_jobs=1", "hydra.launcher.threads_per_job=1"],
-                     1, 1),
-                    (f"pool, 1 worker x {n} threads (default)", ["hydra.launcher.n_jobs=1"], 1, n),
-                    (f"pool, {n} workers x 1 thread (default)", [f"hydra.launcher.n_jobs={n}"], n, 1)]
-        if not args.no_joblib:
+        variants = [("1 worker x 1 thread", ["--jobs", "1", "hydra.launcher.threads_per_job=1"], 1),
+                    (f"1 worker x {n} threads (default)", ["--jobs", "1"], 1),
+                    (f"{n} workers x 1 thread (default)", [], n)]
+        if args.joblib:
             variants.append((f"joblib launcher (reference), {n} workers",
-                             ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={n}"], n, 1))
+                             ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={n}"], n))
         results = []
-        for name, launcher, workers, threads in variants:
-            r = measure(name, tmp, root, datasets, args.seeds, launcher, workers, threads)
+        for name, extra, workers in variants:
+            r = measure(name, tmp, root, args, extra, workers)
             results.append(r)
             base = results[0]["wall"]
-            line = (f"{name:<40s} wall {r['wall']:6.1f} s | runs {r['runs']:3d} ({r['distinct']} distinct, exit "
+            line = (f"{name:<36s} wall {r['wall']:6.1f} s | runs {r['runs']:3d} ({r['distinct']} distinct, exit "
                     f"{r['rc']}) | {60 * r['runs'] / r['wall']:5.1f} runs/min | speed-up x{base / r['wall']:.2f} | "
                     f"inside {r['inside']:5.1f} s | overhead {r['overhead']:.2f} s/run ({r['overhead_ws']:.2f} "
-                    f"worker-s/run) | store creation {r['store_s']:.1f} s")
+                    f"worker-s/run)")
             print(line, flush=True)
             lines.append(line)
-        for det in QUICK_DETECTORS:
-            keys = [k for k in results[0]["auc"] if k[2] == f"{det}_quick"]
+        detectors = sorted({d for d, _ in results[0]["auc"].values()})
+        for det in detectors:
+            keys = [k for k, (d, _) in results[0]["auc"].items() if d == det]
             same = all(r["auc"].get(k) == results[0]["auc"][k] for r in results for k in keys)
             lines.append(f"AUCROCs of {det} identical across variants: {same} ({len(keys)} configurations)")
-        ok = all(r["runs"] == r["distinct"] == sum(r["status"].values()) for r in results)
-        lines.append(f"every configuration FINISHED exactly once in every variant: {ok}")
-        print("\n".join(lines[-(len(QUICK_DETECTORS) + 1):]), flush=True)
+        ok = all(r["runs"] == r["distinct"] == sum(r["status"].values()) and r["rc"] == 0 for r in results)
+        lines.append(f"every configuration FINISHED exactly once in every variant, exit 0: {ok}")
+        print("\n".join(lines[-(len(detectors) + 1):]), flush=True)
         if not args.no_stress:
             s = stress(tmp, root)
             print(s, flush=True)

@@ -46,7 +46,7 @@ def test_same_config_twice_gives_identical_aucroc_and_resume_skips(tmp_path, sto
     first = run_experiment(cfg)
     assert first["status"] == "finished"
     again = run_experiment(cfg)  # same hash -> skipped, nothing new logged
-    assert again == {"status": "skipped", "run_id": first["run_id"]}
+    assert again == {"status": "skipped", "run_id": first["run_id"], "reason": "already FINISHED"}
     cfg.force = True
     forced = run_experiment(cfg)
     assert forced["status"] == "finished" and forced["aucroc"] == first["aucroc"]

@@ -5,6 +5,11 @@ from __future__ import annotations
 import fnmatch
 import io
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +181,153 @@ def test_plugins_are_discovered():
 
     assert "PoolLauncher" in [p.__name__ for p in Plugins.instance().discover(Launcher)]
     assert "AdbenchSweeper" in [p.__name__ for p in Plugins.instance().discover(Sweeper)]
+
+
+# ---------------------------------------------------------------- jobs files
+from adbench_repro.sweep.joblist import JobsFileError, combine, read_jobs_file, write_jobs_file  # noqa: E402
+
+
+def test_jobs_file_round_trip_and_mapping_entries(tmp_path):
+    path = write_jobs_file(tmp_path / "jobs.yaml", [["dataset=6_cardio", "seed=0"], ["dataset=14_glass", "seed=1"]])
+    assert read_jobs_file(path) == [["dataset=6_cardio", "seed=0"], ["dataset=14_glass", "seed=1"]]
+    path.write_text("- {dataset: 6_cardio, multiplier: 10, augmenter.use_nn: false, x: null}\n")
+    assert read_jobs_file(path) == [["dataset=6_cardio", "multiplier=10", "augmenter.use_nn=false", "x=null"]]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("dataset: 6_cardio\n", "a YAML list of jobs"),
+    ("- [dataset]\n", "job 0 must be a list of 'key=value'"),
+    ("- [seed=0]\n- [seed=1, seed=2]\n", "job 1 sets seed more than once"),
+    ("- {dataset: [a, b]}\n", "value of 'dataset' must be a scalar"),
+    ("- [a=1\n", "cannot read"),
+])
+def test_bad_jobs_file_names_the_file(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(JobsFileError, match=message) as err:
+        read_jobs_file(path)
+    assert str(path) in str(err.value)
+
+
+def test_missing_jobs_file_names_the_setting(tmp_path):
+    with pytest.raises(JobsFileError, match=r"hydra.sweeper.jobs_file: .*nope.yaml does not exist"):
+        read_jobs_file(tmp_path / "nope.yaml")
+
+
+def test_combine_multiplies_by_command_line_jobs_and_refuses_clashes():
+    file_jobs = [["dataset=a"], ["dataset=b"]]
+    assert combine(file_jobs, [["seed=0"], ["seed=1"]]) == [
+        ["dataset=a", "seed=0"], ["dataset=a", "seed=1"], ["dataset=b", "seed=0"], ["dataset=b", "seed=1"]]
+    assert combine(file_jobs, []) == file_jobs
+    with pytest.raises(JobsFileError, match="f.yaml: job 0 sets dataset, which the command line also sets"):
+        combine(file_jobs, [["+dataset=c"]], "f.yaml")
+
+
+# ---------------------------------------------------------------- launch order
+from adbench_repro.sweep.schedule import cost, job_cost, longest_first  # noqa: E402
+
+
+def test_longest_first_puts_heavy_detectors_on_big_datasets_first():
+    jobs = [["dataset=45_wine", "detector=mlp"], ["dataset=22_magic.gamma", "detector=xgbod"],
+            ["dataset=45_wine", "detector=xgbod"], ["dataset=22_magic.gamma", "detector=mlp"],
+            ["dataset=45_wine", "detector=mlp_quick"]]
+    order = longest_first([job_cost(j, {}) for j in jobs])
+    assert order[0] == 1 and order[-2:] == [0, 4]  # ties keep sweep order
+    assert cost("22_magic.gamma", "xgbod") > cost("22_magic.gamma", "deepsad") > cost("22_magic.gamma", "mlp")
+    # a class name from a composed config counts like the config name; defaults fill what a job omits
+    assert cost("6_cardio", "adbench_repro.detectors.xgbod.XGBODDetector") == cost("6_cardio", "xgbod")
+    assert job_cost(["seed=1"], {"dataset": "6_cardio", "detector": "xgbod"}) == cost("6_cardio", "xgbod")
+
+
+# ---------------------------------------------------------------- claims
+from adbench_repro.sweep import claims  # noqa: E402
+
+
+def test_claims_run_a_config_hash_once_per_sweep(tmp_path, monkeypatch):
+    monkeypatch.delenv(claims.ENV_VAR, raising=False)
+    assert claims.claim("abc") is None  # not in a sweep that screens in its workers
+    first = claims.new_claims_dir(tmp_path)
+    monkeypatch.setenv(claims.ENV_VAR, str(first))
+    assert claims.claim("abc", "job A") == (True, "")
+    assert claims.claim("abc", "job B") == (False, "job A")
+    assert claims.claim("def", "job C") == (True, "")
+    second = claims.new_claims_dir(tmp_path)  # a restarted sweep never sees the old claims
+    assert second != first
+    monkeypatch.setenv(claims.ENV_VAR, str(second))
+    assert claims.claim("abc", "job A again") == (True, "")
+    monkeypatch.setenv(claims.ENV_VAR, str(tmp_path / "gone"))
+    with pytest.raises(FileNotFoundError, match=claims.ENV_VAR):
+        claims.claim("abc")
+
+
+# ---------------------------------------------------------------- forkserver start and parent watchdog
+from adbench_repro.sweep.workers import forkserver_wanted, study_cli_wants_forkserver  # noqa: E402
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["-m", "dataset=classical"], True),
+    (["--multirun", "hydra/launcher=local"], True),
+    (["dataset=6_cardio"], False),  # a single run
+    (["-m", "hydra.launcher.n_jobs=1"], False),
+    (["-m", "hydra/launcher=slurm"], False),
+    (["-m", "hydra.launcher.start_method=spawn"], False),
+    (["-m", "hydra.launcher.preload=[torch]"], False),
+    (["-m", "hydra.sweeper.dry_run=true"], False),
+])
+def test_forkserver_wanted(argv, wanted):
+    assert forkserver_wanted(argv) is wanted
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["table1", "--quick"], True),
+    (["table1", "--jobs", "1"], False),
+    (["table1", "--jobs=1"], False),
+    (["table1", "--jobs", "4"], True),
+    (["table1", "--dry-run"], False),
+    (["table1", "hydra/launcher=slurm"], False),
+])
+def test_study_cli_wants_forkserver(argv, wanted):
+    assert study_cli_wants_forkserver(argv) is wanted
+
+
+_CHILD = """
+import os, sys, time
+from adbench_repro.sweep.workers import watch_parent
+busy = sys.argv[2] == "busy"
+watch_parent(os.getppid(), busy=lambda: busy, interval_s=0.1, grace_s=5)
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    open(sys.argv[1], "w").write("interrupted")
+    time.sleep(60)  # the watchdog ends the process after its grace period
+"""
+_PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2], sys.argv[3]])
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses /proc to see zombies")
+@pytest.mark.parametrize("state", ["idle", "busy"])
+def test_worker_ends_when_its_parent_is_killed(tmp_path, state):
+    from adbench_repro.sweep.workers import _process_alive
+
+    marker = tmp_path / "marker"
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, _CHILD, str(marker), state], stdout=subprocess.PIPE,
+                              text=True)
+    child = int(parent.stdout.readline())
+    time.sleep(1.0)  # the child has started its watchdog
+    assert _process_alive(child)
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while _process_alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _process_alive(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive
+    # an idle worker just exits; a busy one first has its job interrupted (its run ends KILLED)
+    assert marker.exists() is (state == "busy")

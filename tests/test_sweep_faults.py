@@ -27,8 +27,9 @@ CHEAP_MLP = ["augmenter=none", "detector=mlp", "detector.max_iter=5", "detector.
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    for k in ("MLFLOW_TRACKING_URI", "ADBENCH_DATA", "ADBENCH_SWEEP_ID", "ADBENCH_THREADS"):
-        env.pop(k, None)
+    for k in list(env):
+        if k in ("MLFLOW_TRACKING_URI", "ADBENCH_DATA", "ADBENCH_THREADS") or k.startswith("ADBENCH_SWEEP"):
+            env.pop(k)
     env["HYDRA_FULL_ERROR"] = "1"
     return env
 
@@ -104,7 +105,8 @@ def test_failing_configuration_is_isolated_and_reported(tmp_path, adbench_root):
     # the rerun launches only the failed configuration again
     res2 = sweep(tmp_path, root, 2, "dataset=classical", "seed=0", *CHEAP_MLP)
     assert res2.returncode != 0
-    assert "not launched: 3 configuration(s) already FINISHED" in res2.stdout
+    assert "[sweep] summary: 4 jobs | finished 0 | skipped 3 | failed 1" in res2.stdout
+    assert "[sweep]   skipped: 3 already FINISHED" in res2.stdout
     assert by_status(runs(f"sqlite:///{tmp_path}/mlflow.db")) == Counter({"FINISHED": 3, "FAILED": 2})
 
 
@@ -137,7 +139,8 @@ def test_sigkill_mid_sweep_then_restart_completes_exactly_once(tmp_path, adbench
 
     res = sweep(tmp_path, adbench_root, 2, *configs)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
-    assert f"not launched: {killed['FINISHED']} configuration(s) already FINISHED" in res.stdout
+    assert f"skipped {killed['FINISHED']} | failed 0" in res.stdout
+    assert f"[sweep]   skipped: {killed['FINISHED']} already FINISHED" in res.stdout
     all_runs = runs(f"sqlite:///{db}")
     assert len(finished_aucroc(all_runs)) == 16  # one FINISHED run per configuration, no duplicates
     assert by_status(all_runs)["FINISHED"] == 16
@@ -207,3 +210,62 @@ def test_dry_run_expands_families_and_launches_repeated_configs_once(tmp_path, a
     assert "6 job(s)" in res.stdout and "dry run: 2 of 6 job(s) would be launched" in res.stdout
     assert "4 repeated in this sweep" in res.stdout
     assert not runs(f"sqlite:///{tmp_path}/mlflow.db")  # nothing ran
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes in process group ``pgid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killing_only_the_sweep_parent_leaves_no_worker_behind(tmp_path, adbench_root):
+    configs = [f"dataset={','.join(TINY[:4])}", "seed=0,1,2,3", "augmenter=none", "detector=mlp",
+               "detector.max_iter=60"]
+    db = tmp_path / "mlflow.db"
+    proc = subprocess.Popen(_cmd(tmp_path, adbench_root, f"sqlite:///{db}", 2, *configs), cwd=tmp_path, env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while _count_finished(db) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        assert len(_group_members(proc.pid)) >= 3  # parent, forkserver, workers
+        proc.kill()  # the parent only (kill -9 <pid>): the forkserver and workers must notice and exit
+    finally:
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while _group_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _group_members(proc.pid)
+    for pid in left:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"processes of the killed sweep still alive: {left}"
+    assert set(by_status(runs(f"sqlite:///{db}"))) <= {"FINISHED", "RUNNING", "KILLED"}
+
+
+def test_jobs_file_sweep_runs_a_repeated_configuration_once(tmp_path, adbench_root):
+    jobs = tmp_path / "jobs.yaml"
+    # augmenter=none ignores the multiplier: jobs 0 and 1 are one configuration (claimed by one worker)
+    jobs.write_text("- [dataset=39_vertebral, augmenter=none, multiplier=1]\n"
+                    "- {dataset: 39_vertebral, augmenter: none, multiplier: 2}\n"
+                    "- [dataset=14_glass, augmenter=mixup, multiplier=2]\n")
+    res = sweep(tmp_path, adbench_root, 2, f"hydra.sweeper.jobs_file={jobs}", "detector=mlp", "detector.max_iter=5",
+                "seed=0,1")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "[sweep] summary: 6 jobs | finished 4 | skipped 2 | failed 0" in res.stdout
+    assert "[sweep]   skipped: 2 repeated in this sweep" in res.stdout
+    all_runs = runs(f"sqlite:///{tmp_path}/mlflow.db")
+    assert by_status(all_runs) == Counter({"FINISHED": 4})
+    assert len(finished_aucroc(all_runs)) == 4
+    assert (tmp_path / "multirun" / "jobs.yaml").is_file()  # the sweep dir keeps the job list it ran
+    # a key set in the file and on the command line is refused, naming the file
+    clash = sweep(tmp_path, adbench_root, 2, f"hydra.sweeper.jobs_file={jobs}", "dataset=45_wine")
+    assert clash.returncode != 0 and "jobs.yaml: job 0 sets dataset" in clash.stdout + clash.stderr

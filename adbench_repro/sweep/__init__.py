@@ -3,16 +3,6 @@ progress and the end-of-sweep summary, and tracking-store preparation.
 
 The Hydra side (sweeper, process-pool launcher, callback) lives in
 ``hydra_plugins/adbench_repro_plugins``; this package holds the logic they share, free of Hydra
-plugin machinery so that it can be unit-tested directly.
+plugin machinery so that it can be unit-tested directly. Import its modules directly (nothing is
+re-exported here: ``sweep.workers`` must stay importable without Hydra or MLflow, see ``start_forkserver``).
 """
-
-from .datasets import expand_dataset_value, rewrite_dataset_override
-from .outcome import JobOutcome, outcome_of
-from .progress import SweepProgress, format_summary
-from .store import prepare_tracking_store
-from .workers import pool_size, worker_env
-
-__all__ = [
-    "expand_dataset_value", "rewrite_dataset_override", "JobOutcome", "outcome_of", "SweepProgress",
-    "format_summary", "prepare_tracking_store", "pool_size", "worker_env",
-]

@@ -59,6 +59,8 @@ def outcome_of(index: int, ret: JobReturn) -> JobOutcome:
     value = ret._return_value
     status = value.get("status", FINISHED) if isinstance(value, dict) else FINISHED
     detail = f"aucroc={value['aucroc']:.4f}" if isinstance(value, dict) and "aucroc" in value else ""
+    if isinstance(value, dict) and value.get("reason"):
+        detail = str(value["reason"])
     if status not in (FINISHED, SKIPPED):
         status = FINISHED
     return JobOutcome(index, overrides, status, detail, ret.working_dir or "")

@@ -101,6 +101,13 @@ def format_summary(outcomes: list[JobOutcome], elapsed_s: float, total: int | No
              f"failed {n[FAILED]} | elapsed {_hms(elapsed_s)}"]
     if len(outcomes) < total:
         lines.append(f"[sweep]   not run: {total - len(outcomes)}")
+    if n[SKIPPED]:
+        why: dict[str, int] = {}
+        for o in outcomes:
+            if o.status == SKIPPED:
+                key = "repeated in this sweep" if o.detail.startswith("same config") else (o.detail or "skipped")
+                why[key] = why.get(key, 0) + 1
+        lines.append("[sweep]   skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(why.items())))
     for o in sorted((o for o in outcomes if o.status == FAILED), key=lambda o: o.index):
         where = f" (job dir {o.working_dir})" if o.working_dir else ""
         lines.append(f"[sweep]   FAILED #{o.index} {o.overrides}: {o.detail}{where}")

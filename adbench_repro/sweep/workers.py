@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import threading
+import time
+from typing import Callable, Sequence
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                    "NUMEXPR_NUM_THREADS")
@@ -47,3 +52,108 @@ def worker_env(threads: int) -> dict[str, str]:
     env = {"ADBENCH_THREADS": str(threads)}
     env.update({k: str(threads) for k in THREAD_ENV_VARS})
     return env
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live (not zombie) process."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    try:  # Linux: a killed parent not yet reaped is a zombie ('Z'), i.e. gone
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def watch_parent(sweep_pid: int, busy: Callable[[], bool] = lambda: True, interval_s: float = 1.0,
+                 grace_s: float = 10.0) -> threading.Thread:
+    """End this worker when the sweep process ``sweep_pid`` dies (``kill -9``, ``pkill``, a lost SLURM step).
+
+    A daemon thread checks every ``interval_s`` that the sweep process lives and that this process still
+    has its parent (a forkserver exits with the sweep). When either is gone, an idle worker (``busy()``
+    false) exits at once; a busy one gets a SIGINT, i.e. Ctrl-C in its main thread (the run in progress ends KILLED,
+    never counted) and exits after ``grace_s`` at the latest.
+    """
+    parent = os.getppid()
+
+    def loop() -> None:
+        while os.getppid() == parent and _process_alive(sweep_pid):
+            time.sleep(interval_s)
+        if not busy():
+            os._exit(0)
+        # a real SIGINT (not _thread.interrupt_main) also wakes a main thread blocked in a system call
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(grace_s)
+        os._exit(1)
+
+    t = threading.Thread(target=loop, name="adbench-watch-parent", daemon=True)
+    t.start()
+    return t
+
+
+#: modules a forkserver imports once for all workers (importing them creates no CUDA or MLflow state);
+#: the last one warms up what the workers would each do lazily (see ``adbench_repro.sweep.warmup``)
+FORKSERVER_PRELOAD = ("adbench_repro.run", "adbench_repro.devices", "threadpoolctl", "torch", "mlflow.tracking",
+                      "sklearn.neural_network", "adbench_repro.detectors", "adbench_repro.augmenters", "catboost",
+                      "xgboost", "pyod.models.xgbod", "adbench_repro.sweep.warmup")
+
+
+def start_forkserver(preload: Sequence[str] = FORKSERVER_PRELOAD) -> bool:
+    """Start multiprocessing's forkserver now, importing ``preload`` (seconds of imports that then
+    overlap with whatever this process does next); False where forkserver is unavailable (Windows).
+    Idempotent: a running server is kept (its preload list cannot change any more)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
+    # the server re-runs the __main__ module after preloading it, and runpy warns about that harmless
+    # double import: silence that one warning in the server only
+    saved = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [saved, "ignore::RuntimeWarning:runpy"]))
+    try:
+        forkserver.ensure_running()
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = saved
+    return True
+
+
+def forkserver_wanted(argv: Sequence[str]) -> bool:
+    """Whether a ``python -m adbench_repro.run`` command line is a multirun that will use the default
+    pool launcher with a forkserver and the default preload, so the server can start before Hydra does."""
+    args = list(argv)
+    if "-m" not in args and "--multirun" not in args:
+        return False
+    for a in args:
+        key, _, value = a.partition("=")
+        key = key.lstrip("+~")
+        if key == "hydra/launcher" and value not in ("local", "adbench_pool"):
+            return False
+        if (key == "hydra.launcher.n_jobs" and value.strip() == "1") or key == "hydra.launcher.preload":
+            return False
+        if key == "hydra.launcher.start_method" and value != "forkserver":
+            return False
+        if key == "hydra.sweeper.dry_run" and value.lower() == "true":
+            return False
+    return True
+
+
+def study_cli_wants_forkserver(argv: Sequence[str]) -> bool:
+    """:func:`forkserver_wanted` for a ``python -m adbench_repro.reproduce`` command line (which runs its
+    multirun in-process): not for ``--dry-run``/``--help`` or ``--jobs 1``."""
+    args = list(argv)
+    if any(a in ("--dry-run", "-h", "--help") for a in args):
+        return False
+    for i, a in enumerate(args):
+        value = a.split("=", 1)[1] if a.startswith("--jobs=") else (args[i + 1] if a == "--jobs" and i + 1 < len(args)
+                                                                      else None)
+        if value is not None and value.strip() == "1":
+            return False
+    return forkserver_wanted(["-m", *args])

@@ -2,16 +2,25 @@
 
 * ``dataset=classical`` (``cv``, ``nlp``, mixed with ids: ``dataset=classical,20news_3``) expands to
   the datasets of the family present under the data root; ``glob(...)`` keeps working.
-* Before launching, every job is composed once (the adbench_pool launcher reuses that config): a
-  composition error fails that job only, a configuration whose config hash already has a FINISHED
-  run is not launched (unless ``force=true``), and a configuration repeated in the sweep (same
-  hash, e.g. augmenter=none under several multipliers) runs once.
+* Screening (``screen``): a configuration whose config hash already has a FINISHED run is not run
+  again (unless ``force=true``), a configuration repeated in the sweep (same hash, e.g.
+  augmenter=none under several multipliers) runs once, and a composition error fails that job only.
+  With the adbench_pool launcher (``screen=auto``) each job is composed in its worker, in parallel
+  and while other jobs run; the runner skips FINISHED configs and claims each hash
+  (``adbench_repro.sweep.claims``). With other launchers (SLURM) every job is composed in the
+  parent before launching, so nothing is submitted for work already done.
+* ``hydra.sweeper.jobs_file=<yaml>`` runs an explicit list of configurations (a study, a union of
+  products) as one sweep; command-line overrides apply to every job (see ``adbench_repro.sweep.joblist``).
+* Jobs are launched longest first (``order: longest_first``, an a-priori cost estimate, see
+  ``adbench_repro.sweep.schedule``) so that a pool does not end waiting on one long job; ``as_given``
+  keeps the sweep order. The order never changes a result.
 * Jobs that fail do not stop the sweep; progress (done/total, failures, elapsed, ETA) is printed as
   jobs complete, a summary at the end, and the sweep exits non-zero when any job failed.
 """
 
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -34,6 +43,14 @@ class AdbenchSweeperConf:
     skip_finished: bool = True
     # print the jobs that would be launched (after expansion and skipping) and run nothing
     dry_run: bool = False
+    # a YAML list of jobs (override lists or mappings) to run instead of a product; CLI overrides apply to each
+    jobs_file: Optional[str] = None
+    # launch order: longest_first (estimated cost, best for a worker pool) | as_given
+    order: str = "longest_first"
+    # where jobs are composed and screened (FINISHED / repeated): parent (all before launching; exact
+    # counts up front, nothing submitted for done work: best for SLURM) | workers (each job in its
+    # worker, in parallel with running) | auto (workers when the launcher composes there: adbench_pool)
+    screen: str = "auto"
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="adbench", node=AdbenchSweeperConf,
@@ -52,10 +69,18 @@ class AdbenchSweeper(BasicSweeper):
     """Basic sweeper with dataset families, pre-launch skipping, failure isolation and progress."""
 
     def __init__(self, max_batch_size: Optional[int] = None, params: Optional[Dict[str, str]] = None,
-                 skip_finished: bool = True, dry_run: bool = False) -> None:
+                 skip_finished: bool = True, dry_run: bool = False, jobs_file: Optional[str] = None,
+                 order: str = "longest_first", screen: str = "auto") -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
+        if order not in ("longest_first", "as_given"):
+            raise ValueError(f"hydra.sweeper.order must be longest_first or as_given, got {order!r}")
         self.skip_finished = bool(skip_finished)
         self.dry_run = bool(dry_run)
+        self.jobs_file = jobs_file
+        self.order = order
+        if screen not in ("auto", "parent", "workers"):
+            raise ValueError(f"hydra.sweeper.screen must be auto, parent or workers, got {screen!r}")
+        self.screen = screen
 
     # ------------------------------------------------------------------ helpers
     def _data_root(self):
@@ -71,7 +96,12 @@ class AdbenchSweeper(BasicSweeper):
         params_conf = rewrite_dataset_override(params_conf, self._data_root())
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         batches = self.split_arguments(parser.parse_overrides(params_conf), None)
-        return [list(job) for batch in batches for job in batch]
+        jobs = [list(job) for batch in batches for job in batch]
+        if self.jobs_file:
+            from adbench_repro.sweep.joblist import combine, read_jobs_file
+
+            jobs = combine(read_jobs_file(self.jobs_file), jobs, self.jobs_file)
+        return jobs
 
     def _finished_hashes(self) -> set[str]:
         if not self.skip_finished or self.config.get("force", False):
@@ -106,7 +136,7 @@ class AdbenchSweeper(BasicSweeper):
                 progress.add(JobOutcome(-1, shown, SKIPPED, "already FINISHED"), pre_done=True, quiet=True)
                 n_done += 1
                 continue
-            if h is not None and h in seen and not cfg.get("force", False):
+            if h is not None and h in seen:  # even with force=true: one run per config per sweep
                 progress.add(JobOutcome(-1, shown, SKIPPED, f"same config as job {seen[h]}"), pre_done=True,
                              quiet=True)
                 n_dup += 1
@@ -117,8 +147,29 @@ class AdbenchSweeper(BasicSweeper):
             self._composed[tuple(job)] = cfg
         if n_done or n_dup:
             progress.emit(f"[sweep] not launched: {n_done} configuration(s) already FINISHED in the store, "
-                          f"{n_dup} repeated in this sweep (force=true reruns them)")
+                          f"{n_dup} repeated in this sweep (force=true reruns FINISHED ones)")
+        if self.order == "longest_first":
+            from adbench_repro.sweep.schedule import estimated_cost, longest_first
+
+            order = longest_first([estimated_cost(self._composed[tuple(j)]) for j in to_run])
+            to_run = [to_run[i] for i in order]
         return to_run
+
+    def _order_uncomposed(self, jobs: list[list[str]]) -> list[list[str]]:
+        """Jobs in launch order, estimated from their overrides (no composing)."""
+        if self.order != "longest_first":
+            return jobs
+        from adbench_repro.sweep.schedule import job_cost, longest_first
+
+        choices = self.config.hydra.runtime.choices
+        defaults = {k: str(choices.get(k)) for k in ("dataset", "detector") if choices.get(k) is not None}
+        order = longest_first([job_cost(j, defaults) for j in jobs])
+        return [jobs[i] for i in order]
+
+    def _screen_in_parent(self) -> bool:
+        if self.screen == "auto":
+            return not getattr(self.launcher, "composes_in_workers", False)
+        return self.screen == "parent"
 
     # ------------------------------------------------------------------ sweep
     def sweep(self, arguments: List[str]) -> Any:
@@ -133,10 +184,25 @@ class AdbenchSweeper(BasicSweeper):
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        if self.jobs_file:  # the sweep dir keeps the job list it ran, next to multirun.yaml
+            from adbench_repro.sweep.joblist import write_jobs_file
+
+            write_jobs_file(sweep_dir / "jobs.yaml", jobs)
 
         progress = SweepProgress(total=len(jobs), show_keys=varying_keys(jobs) or None)
         progress.emit(f"[sweep] {len(jobs)} job(s); sweep dir {sweep_dir}")
-        to_run = self._screen(jobs, progress)
+        in_parent = self.dry_run or self._screen_in_parent()
+        if in_parent:
+            to_run = self._screen(jobs, progress)
+        else:  # each job is composed in its worker; the runner skips FINISHED and claimed configs
+            from adbench_repro.sweep import claims
+
+            to_run = self._order_uncomposed(jobs)
+            self._composed = {}
+            saved_claims = os.environ.get(claims.ENV_VAR)
+            os.environ[claims.ENV_VAR] = str(claims.new_claims_dir(sweep_dir))
+            progress.emit("[sweep] jobs are composed in the workers; configurations already FINISHED in the store "
+                          "or repeated in this sweep are skipped there (force=true reruns FINISHED ones)")
         if self.dry_run:
             for job in to_run:
                 progress.emit(f"[sweep] would run: {' '.join(filter_overrides(job))}")
@@ -151,14 +217,21 @@ class AdbenchSweeper(BasicSweeper):
         size = self.max_batch_size or len(to_run) or 1
         returns: List[Sequence[JobReturn]] = []
         idx = 0
-        for start in range(0, len(to_run), size):
-            batch = to_run[start:start + size]
-            results = self.launcher.launch(batch, initial_job_idx=idx)
-            if not reports_itself:
-                for i, r in enumerate(results):
-                    progress.add(outcome_of(idx + i, r))
-            idx += len(batch)
-            returns.append(results)
+        try:
+            for start in range(0, len(to_run), size):
+                batch = to_run[start:start + size]
+                results = self.launcher.launch(batch, initial_job_idx=idx)
+                if not reports_itself:
+                    for i, r in enumerate(results):
+                        progress.add(outcome_of(idx + i, r))
+                idx += len(batch)
+                returns.append(results)
+        finally:
+            if not in_parent:
+                if saved_claims is None:
+                    os.environ.pop(claims.ENV_VAR, None)
+                else:
+                    os.environ[claims.ENV_VAR] = saved_claims
 
         progress.emit(progress.summary())
         n_failed = progress.count(FAILED)

@@ -15,7 +15,7 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Sequence
 
@@ -27,12 +27,13 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from adbench_repro.sweep.workers import FORKSERVER_PRELOAD, start_forkserver
+
 log = logging.getLogger(__name__)
 
 
 #: imported once by the forkserver, inherited by every worker
-DEFAULT_PRELOAD = ("adbench_repro.run", "adbench_repro.devices", "threadpoolctl", "torch", "mlflow.tracking",
-                   "sklearn.neural_network", "adbench_repro.detectors", "adbench_repro.augmenters")
+DEFAULT_PRELOAD = FORKSERVER_PRELOAD
 
 
 @dataclass
@@ -45,8 +46,9 @@ class PoolLauncherConf:
     # how workers start: forkserver (fork from a clean server process that imported `preload` once:
     # workers start in milliseconds) | spawn (each worker imports everything itself)
     start_method: str = "forkserver"
-    # modules the forkserver imports once for all workers (no CUDA/MLflow state is created by importing)
-    preload: List[str] = field(default_factory=lambda: list(DEFAULT_PRELOAD))
+    # modules the forkserver imports once for all workers (no CUDA/MLflow state is created by importing);
+    # null = adbench_repro.sweep.workers.FORKSERVER_PRELOAD
+    preload: Optional[List[str]] = None
     # tries per job when its worker process dies (a job that raises is never retried)
     max_attempts: int = 2
 
@@ -84,11 +86,16 @@ def _compose_and_run(idx: int, overrides: Sequence[str], hydra_context: HydraCon
 
 
 _CONTEXT_CACHE: dict[int, tuple] = {}
+_BUSY = [False]  # this worker is inside a job (read by the parent watchdog)
 
 
-def _worker_init(env: dict) -> None:
-    """Worker start-up: thread settings for this sweep (a forkserver may predate them)."""
+def _worker_init(env: dict, sweep_pid: int) -> None:
+    """Worker start-up: thread settings for this sweep (a forkserver may predate them), and a watchdog
+    that ends this worker if the sweep process dies (``kill -9`` of the parent leaves no orphans)."""
+    from adbench_repro.sweep.workers import watch_parent
+
     os.environ.update(env)
+    watch_parent(sweep_pid, busy=lambda: _BUSY[0])
 
 
 def _pool_job(context: bytes, idx: int, overrides: Sequence[str], composed: Optional[bytes] = None) -> JobReturn:
@@ -103,7 +110,11 @@ def _pool_job(context: bytes, idx: int, overrides: Sequence[str], composed: Opti
     setup_globals()
     Singleton.set_state(singleton_state)
     job_cfg = cloudpickle.loads(composed) if composed is not None else None
-    ret = _compose_and_run(idx, overrides, hydra_context, config, task_function, job_cfg)
+    _BUSY[0] = True
+    try:
+        ret = _compose_and_run(idx, overrides, hydra_context, config, task_function, job_cfg)
+    finally:
+        _BUSY[0] = False
     # send back plain data only: Hydra's config holds structured-config classes of plugin modules
     # that do not unpickle as the same objects in the parent
     ret.hydra_cfg = None
@@ -158,7 +169,7 @@ class PoolLauncher(Launcher):
         self.n_jobs = n_jobs
         self.threads_per_job = threads_per_job
         self.start_method = start_method
-        self.preload = [str(m) for m in (preload or [])]
+        self.preload = [str(m) for m in (DEFAULT_PRELOAD if preload is None else preload)]
         self.max_attempts = int(max_attempts)
         self.config: Optional[DictConfig] = None
         self.hydra_context: Optional[HydraContext] = None
@@ -167,33 +178,25 @@ class PoolLauncher(Launcher):
         self.progress: Any = None
         #: set by the adbench sweeper: job configs it already composed, by tuple(overrides)
         self.composed: dict = {}
+        #: tells the adbench sweeper (screen=auto) that jobs it did not compose are composed in the workers
+        self.composes_in_workers = True
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config = config
         self.hydra_context = hydra_context
         self.task_function = task_function
         if self.start_method == "forkserver" and (self.n_jobs is None or self.n_jobs != 1):
-            # start the forkserver now: it imports `preload` while the sweeper composes the jobs
-            from multiprocessing import forkserver
-
-            self._context()
-            # the server re-runs the __main__ module (adbench_repro.run) after preloading it, and runpy
-            # warns about that harmless double import: silence that one warning in the server only
-            saved = os.environ.get("PYTHONWARNINGS")
-            os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [saved, "ignore::RuntimeWarning:runpy"]))
-            try:
-                forkserver.ensure_running()
-            finally:
-                if saved is None:
-                    os.environ.pop("PYTHONWARNINGS", None)
-                else:
-                    os.environ["PYTHONWARNINGS"] = saved
+            # start the forkserver now (if `python -m adbench_repro.run -m` or reproduce has not already):
+            # it imports `preload` while the sweeper prepares the jobs
+            start_forkserver(self.preload)
 
     def _report(self, idx: int, ret: JobReturn) -> None:
         if self.progress is not None:
-            from adbench_repro.sweep.outcome import outcome_of
+            from adbench_repro.sweep.outcome import SKIPPED, outcome_of
 
-            self.progress.add(outcome_of(idx, ret))
+            outcome = outcome_of(idx, ret)
+            skipped = outcome.status == SKIPPED  # counted in the summary; one line each would drown a resume
+            self.progress.add(outcome, pre_done=skipped, quiet=skipped)
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         from adbench_repro.sweep.workers import pool_size, worker_env
@@ -208,7 +211,9 @@ class PoolLauncher(Launcher):
                  threads, sweep_dir)
         for i, overrides in enumerate(job_overrides):
             log.debug("\t#%d : %s", initial_job_idx + i, " ".join(filter_overrides(overrides)))
-        env = worker_env(threads)
+        # thread settings, plus the sweep's own variables (claims dir, sweep id) for workers forked from
+        # a forkserver that started before the sweeper set them
+        env = {**{k: v for k, v in os.environ.items() if k.startswith("ADBENCH_SWEEP")}, **worker_env(threads)}
         with _environ(env):
             if workers == 1:
                 return self._launch_here(job_overrides, initial_job_idx)
@@ -241,7 +246,7 @@ class PoolLauncher(Launcher):
         ctx = self._context()
         while pending:
             pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
-                                       initializer=_worker_init, initargs=(env,))
+                                       initializer=_worker_init, initargs=(env, os.getpid()))
             try:
                 futures = {}
                 for i in pending:
