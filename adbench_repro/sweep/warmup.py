@@ -6,7 +6,8 @@ would otherwise repeat on its first jobs (about 3 s of CPU each on a 2-core EPYC
 * compile PyOD's numba function for HBOS, which XGBOD fits on every run (``@njit`` without an on-disk
   cache: ~1.9 s of JIT compilation in each new process).
 
-It is listed last in ``FORKSERVER_PRELOAD``, so workers forked from the server start warm. Torch is
+It is listed last in ``FORKSERVER_PRELOAD``, so workers forked from the server start warm; it then
+freezes the server's heap for the GC (``workers.freeze_heap``). Torch is
 kept at one thread here so that no OpenMP pool exists in the server when it forks. A failing step
 only costs the speed-up (each worker then does it lazily), so it is logged, not raised.
 """
@@ -14,6 +15,8 @@ only costs the speed-up (each worker then does it lazily), so it is logged, not 
 from __future__ import annotations
 
 import logging
+
+from .workers import freeze_heap
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +54,4 @@ def warm_up() -> None:
 
 
 warm_up()
+freeze_heap()  # workers forked from here neither traverse nor copy this heap in their GC passes

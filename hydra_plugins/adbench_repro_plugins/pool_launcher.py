@@ -9,9 +9,11 @@ that imported torch, MLflow and the runner once, so a worker starts in milliseco
 """
 
 
+import gc
 import logging
 import multiprocessing
 import os
+import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from adbench_repro.sweep.workers import FORKSERVER_PRELOAD, start_forkserver
+from adbench_repro.sweep.workers import FORKSERVER_PRELOAD, freeze_heap, start_forkserver
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +117,10 @@ def _pool_job(context: bytes, idx: int, overrides: Sequence[str], composed: Opti
         ret = _compose_and_run(idx, overrides, hydra_context, config, task_function, job_cfg)
     finally:
         _BUSY[0] = False
-    # send back plain data only: Hydra's config holds structured-config classes of plugin modules
-    # that do not unpickle as the same objects in the parent
+    # send back what the sweep reads (status, return value, overrides, job dir), not the configs: they
+    # are large, and Hydra's holds structured-config classes that do not unpickle as the same objects
     ret.hydra_cfg = None
-    if ret.cfg is not None:
-        ret.cfg = OmegaConf.create(OmegaConf.to_container(ret.cfg, resolve=False))
+    ret.cfg = None
     return ret
 
 
@@ -221,11 +222,18 @@ class PoolLauncher(Launcher):
 
     def _launch_here(self, job_overrides, initial_job_idx) -> list[JobReturn]:
         results = []
-        for i, overrides in enumerate(job_overrides):
-            ret = _compose_and_run(initial_job_idx + i, overrides, self.hydra_context, self.config,
-                                   self.task_function, self.composed.pop(tuple(overrides), None))
-            results.append(ret)
-            self._report(initial_job_idx + i, ret)
+        n_modules = 0
+        try:
+            for i, overrides in enumerate(job_overrides):
+                ret = _compose_and_run(initial_job_idx + i, overrides, self.hydra_context, self.config,
+                                       self.task_function, self.composed.pop(tuple(overrides), None))
+                results.append(ret)
+                self._report(initial_job_idx + i, ret)
+                if len(sys.modules) > n_modules:  # a job imported libraries: later GC passes skip that heap
+                    freeze_heap()
+                    n_modules = len(sys.modules)
+        finally:
+            gc.unfreeze()
         return results
 
     def _context(self):
@@ -237,9 +245,18 @@ class PoolLauncher(Launcher):
     def _launch_pool(self, job_overrides, initial_job_idx, workers, env) -> list[JobReturn]:
         import cloudpickle
 
+        context = cloudpickle.dumps((self.hydra_context, self.config, self.task_function, Singleton.get_state()))
+        freeze_heap()  # this process only collects job results from here on
+        try:
+            return self._run_pool(context, job_overrides, initial_job_idx, workers, env)
+        finally:
+            gc.unfreeze()
+
+    def _run_pool(self, context: bytes, job_overrides, initial_job_idx, workers, env) -> list[JobReturn]:
+        import cloudpickle
+
         from adbench_repro.sweep.outcome import JobFailed
 
-        context = cloudpickle.dumps((self.hydra_context, self.config, self.task_function, Singleton.get_state()))
         results: list[Optional[JobReturn]] = [None] * len(job_overrides)
         attempts = [0] * len(job_overrides)
         pending = list(range(len(job_overrides)))
