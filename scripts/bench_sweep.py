@@ -129,7 +129,7 @@ def main() -> None:
     ap.add_argument("--study", default="table1")
     ap.add_argument("--detectors", default=None, help="comma list (default: the study's QUICK detectors)")
     ap.add_argument("--datasets", default=None, help="comma list (default: the study's QUICK datasets)")
-    ap.add_argument("--repeats", type=int, default=2, help="rounds of all variants (best-of-N wall time per variant)")
+    ap.add_argument("--repeats", type=int, default=3, help="rounds of all variants (best-of-N wall time per variant)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--joblib", action="store_true", help="also run Hydra's joblib launcher (reference) on all cores")
     ap.add_argument("--no-stress", action="store_true", help="skip the 8-worker tracking stress test")
