@@ -165,6 +165,16 @@ def test_slurm_launcher_composes(hydra_conf):
     assert list(launcher.setup) == ["export ADBENCH_THREADS=8", "export OMP_NUM_THREADS=8"]
 
 
+def test_ray_launcher_composes(hydra_conf):
+    pytest.importorskip("hydra_plugins.hydra_ray_launcher", reason="optional extra: pip install -e .[ray]")
+    cfg = compose("config", overrides=["hydra/launcher=ray_cluster", "hydra.launcher.ray.init.address=auto",
+                                       "hydra.launcher.ray.remote.num_cpus=2"], return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_ == "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher"
+    assert launcher.ray.init.address == "auto"
+    assert launcher.ray.remote.num_cpus == 2 and launcher.ray.remote.num_gpus == 0
+
+
 def test_family_name_composes_for_the_parent_but_a_single_run_refuses_it(hydra_conf, tmp_path):
     from adbench_repro.run import run_experiment
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import gc
 import multiprocessing
 import os
@@ -70,24 +71,41 @@ def _process_alive(pid: int) -> bool:
         return True
 
 
+class ParentGone(KeyboardInterrupt):
+    """Raised in a busy worker whose sweep process died: the run in progress ends KILLED, never counted."""
+
+
+def _raise_parent_gone(signum, frame) -> None:
+    raise ParentGone("the sweep process is gone")
+
+
 def watch_parent(sweep_pid: int, busy: Callable[[], bool] = lambda: True, interval_s: float = 1.0,
                  grace_s: float = 10.0) -> threading.Thread:
     """End this worker when the sweep process ``sweep_pid`` dies (``kill -9``, ``pkill``, a lost SLURM step).
 
     A daemon thread checks every ``interval_s`` that the sweep process lives and that this process still
     has its parent (a forkserver exits with the sweep). When either is gone, an idle worker (``busy()``
-    false) exits at once; a busy one gets a SIGINT, i.e. Ctrl-C in its main thread (the run in progress ends KILLED,
-    never counted) and exits after ``grace_s`` at the latest.
+    false) exits at once; a busy one gets SIGUSR1, which raises :class:`ParentGone` (a KeyboardInterrupt)
+    in its main thread, even inside a blocking call, so the run in progress ends KILLED; the process
+    exits after ``grace_s`` at the latest. Call it from the main thread (it installs the SIGUSR1
+    handler; SIGINT would not do: a sweep started in the background with ``&`` ignores it).
     """
     parent = os.getppid()
+    usr1 = getattr(signal, "SIGUSR1", None)
+    if usr1 is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(usr1, _raise_parent_gone)
+    else:
+        usr1 = None
 
     def loop() -> None:
         while os.getppid() == parent and _process_alive(sweep_pid):
             time.sleep(interval_s)
         if not busy():
             os._exit(0)
-        # a real SIGINT (not _thread.interrupt_main) also wakes a main thread blocked in a system call
-        os.kill(os.getpid(), signal.SIGINT)
+        if usr1 is not None:  # a real signal also wakes a main thread blocked in a system call
+            os.kill(os.getpid(), usr1)
+        else:
+            _thread.interrupt_main()
         time.sleep(grace_s)
         os._exit(1)
 
