@@ -35,12 +35,20 @@ from hydra import compose, initialize_config_dir
 from . import studies, tracking
 from .confighash import affects_hash, config_hash
 from .datasets import dataset_path
+from .datasets.catalog import PUBLISHED_SIZE
 from .run import CONF_DIR
 from .sweep.joblist import write_jobs_file
 from .sweep.workers import start_forkserver, study_cli_wants_forkserver
 
-#: rough seconds per run on a 2-core CPU for a mid-sized dataset, used until the store has timings
+#: rough seconds per run on a 2-core CPU for a 10,000-row dataset (ADBench's cap), used until the store
+#: has timings; smaller datasets are scaled down by their row count (ADBench pads them to 1,000 rows)
 DEFAULT_SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 20.0, "xgbod": 60.0, "fttransformer": 3600.0}
+
+
+def size_factor(dataset: str) -> float:
+    """Rows ADBench keeps of ``dataset`` (padded to 1,000, capped at 10,000) over 10,000."""
+    rows = PUBLISHED_SIZE.get(dataset, (10_000, 0, 0.0))[0]
+    return min(max(rows, 1_000), 10_000) / 10_000
 
 
 def compose_hashes(configs: list[dict], extra: list[str]) -> list[str]:
@@ -53,20 +61,26 @@ def compose_hashes(configs: list[dict], extra: list[str]) -> list[str]:
     return out
 
 
-def seconds_per_run(client, experiment_id: str) -> dict[str, float]:
-    """Median wall seconds per run by detector, from FINISHED runs in the store (defaults otherwise)."""
+def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[str]]:
+    """``(seconds, measured)``: seconds per run on a 10,000-row dataset by detector, the median of the
+    FINISHED runs in the store each divided by its dataset's :func:`size_factor` (for the ``measured``
+    detectors: those with at least 3 such runs), else :data:`DEFAULT_SECONDS_PER_RUN`. Multiply by a
+    dataset's size factor for an estimate."""
     est = dict(DEFAULT_SECONDS_PER_RUN)
+    measured: set[str] = set()
     samples: dict[str, list[float]] = defaultdict(list)
     runs = tracking.with_retries(client.search_runs, [experiment_id], filter_string="attributes.status = 'FINISHED'",
                                  max_results=2000, order_by=["attributes.start_time DESC"])
     for r in runs:
         m = r.data.metrics
         if "fit_s" in m:
-            samples[r.data.tags.get("detector", "?")].append(sum(m.get(k, 0.0) for k in ("load_s", "generate_s", "fit_s", "score_s")) + 1.0)
+            seconds = sum(m.get(k, 0.0) for k in ("load_s", "generate_s", "fit_s", "score_s")) + 1.0
+            samples[r.data.tags.get("detector", "?")].append(seconds / size_factor(r.data.tags.get("dataset", "")))
     for det, xs in samples.items():
         if len(xs) >= 3:
             est[det] = statistics.median(xs)
-    return est
+            measured.add(det)
+    return est, measured
 
 
 #: run tags that, with no other override, determine a study configuration
@@ -83,6 +97,7 @@ def unfinished_by_tags(configs: list[dict], client, experiment_id: str, extra: l
     """
     if any(affects_hash(o) for o in extra):
         return list(configs)
+
     def key(values: dict) -> tuple:
         return tuple(studies.normalise(values.get(k)) for k in TAG_KEYS)
 
@@ -140,20 +155,23 @@ def main(argv: list[str] | None = None) -> int:
         todo = unfinished_by_tags(present, client, exp_id, args.overrides)
         how = "matched by tags; the sweep checks each config hash"
     jobs = args.jobs or os.cpu_count() or 1
-    est = seconds_per_run(client, exp_id)
+    est, measured = seconds_per_run(client, exp_id)
 
     print(f"study {study.name}{' (QUICK)' if args.quick else ''}: {study.title}")
     print(f"  {len(present)} runs, {len(present) - len(todo)} already FINISHED in "
           f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] ({how}), "
           f"{len(todo)} to run on {jobs} worker(s)")
     per_det: dict[str, int] = defaultdict(int)
+    seconds: dict[str, float] = defaultdict(float)
     for c in todo:
         per_det[c["detector"]] += 1
+        seconds[c["detector"]] += est.get(c["detector"], 30.0) * size_factor(c["dataset"])
     total = 0.0
     for det, n in sorted(per_det.items()):
-        t = n * est.get(det, 30.0) / jobs
+        t = seconds[det] / jobs
         total += t
-        print(f"  {det:<14} {n:5d} runs x ~{est.get(det, 30.0):7.1f} s  ->  ~{t / 3600:6.2f} h")
+        source = "from your runs" if det in measured else "built-in default"
+        print(f"  {det:<14} {n:5d} runs x ~{seconds[det] / n:7.1f} s ({source})  ->  ~{t / 3600:6.2f} h")
     print(f"  estimated wall time: ~{total / 3600:.2f} h")
     if per_det.get("fttransformer"):
         print("  note: FTTransformer on a CPU takes ~1 hour per run. Restrict with e.g. "

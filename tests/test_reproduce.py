@@ -64,3 +64,20 @@ def test_reproduce_runs_the_study_as_one_sweep_and_a_rerun_does_nothing(tmp_path
     runs = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db").search_runs(
         [tracking.ensure_experiment(MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db"), "nng-mix")])
     assert len(runs) == 8
+
+
+def test_time_estimate_scales_measured_runs_by_dataset_size(tmp_path):
+    from adbench_repro.reproduce import DEFAULT_SECONDS_PER_RUN, seconds_per_run, size_factor
+
+    assert size_factor("45_wine") == 0.1  # 129 rows, padded to 1,000 like ADBench does
+    assert size_factor("22_magic.gamma") == 1.0  # 19,020 rows, capped at 10,000
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+    exp = tracking.ensure_experiment(client, "nng-mix")
+    for fit_s in (0.4, 0.5, 0.6):  # + 1 s of harness per run -> 1.5 s median on a 0.1 dataset
+        run = client.create_run(exp, tags={"detector": "mlp", "dataset": "45_wine"})
+        client.log_metric(run.info.run_id, "fit_s", fit_s)
+        client.set_terminated(run.info.run_id, "FINISHED")
+    est, measured = seconds_per_run(client, exp)
+    assert measured == {"mlp"}
+    assert abs(est["mlp"] - 15.0) < 1e-9
+    assert est["xgbod"] == DEFAULT_SECONDS_PER_RUN["xgbod"]
