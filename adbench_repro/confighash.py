@@ -14,6 +14,8 @@ import json
 
 from omegaconf import DictConfig, OmegaConf
 
+from .overrides import override_key
+
 NONE_AUGMENTER_MODULE = "adbench_repro.augmenters.none"
 
 
@@ -31,7 +33,7 @@ HASHED_KEYS = ("dataset", "label_ratio", "augmenter", "multiplier", "detector", 
 
 def affects_hash(override: str) -> bool:
     """Whether a Hydra override (``key=value``, ``+key=...``, ``~key``) touches a hashed key."""
-    key = override.split("=", 1)[0].lstrip("+~")
+    key = override_key(override)
     return key.split(".", 1)[0].split("@", 1)[0] in HASHED_KEYS
 
 

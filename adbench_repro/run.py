@@ -208,16 +208,14 @@ def _sigterm_as_interrupt(signum, frame) -> None:
 
 
 def cli(argv: list[str] | None = None) -> None:
-    """``python -m adbench_repro.run [-m] overrides...`` (``argv`` replaces ``sys.argv[1:]``)."""
-    from .sweep.workers import forkserver_wanted, start_forkserver
-
+    """``python -m adbench_repro.run [-m] overrides...`` (``argv`` replaces ``sys.argv[1:]``). The pool's
+    forkserver is started by the callers (this module's ``__main__`` block, ``reproduce``) or else by the
+    launcher's set-up."""
     argv = sys.argv[1:] if argv is None else list(argv)
     # SIGTERM (pkill, SLURM preemption) ends like Ctrl-C: the run in progress is marked KILLED and a
     # sweep stops its workers, instead of the process vanishing with its run left RUNNING
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
-    if forkserver_wanted(argv):
-        start_forkserver()  # no-op when started above; its imports overlap with Hydra's start-up
     saved = sys.argv
     sys.argv = [saved[0] if saved else "adbench_repro.run", *argv]
     try:

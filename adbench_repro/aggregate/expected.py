@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from ..confighash import config_hash
+from ..overrides import override_key
 from ..studies import Study, expand, to_override_list
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
@@ -33,7 +34,7 @@ def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR,
     overrides (e.g. ``protocol.duplicate_small=false``; ``device=cuda`` does not change a hash).
     """
     extra = list(extra_overrides)
-    bad = [o for o in extra if o.split("=", 1)[0].lstrip("+~") in ("dataset", "seed")]
+    bad = [o for o in extra if override_key(o) in ("dataset", "seed")]
     if bad:
         raise ValueError(f"extra overrides {bad}: dataset and seed come from the study, not from overrides")
     from hydra import compose, initialize_config_dir

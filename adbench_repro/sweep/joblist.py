@@ -21,13 +21,11 @@ from typing import Any
 
 import yaml
 
+from ..overrides import override_key
+
 
 class JobsFileError(ValueError):
     """A jobs file that cannot be read or whose entries are not override lists."""
-
-
-def _key(token: str) -> str:
-    return token.split("=", 1)[0].lstrip("+~")
 
 
 def _entry_overrides(entry: Any, path: Path, i: int) -> list[str]:
@@ -58,7 +56,7 @@ def read_jobs_file(path: str | Path) -> list[list[str]]:
         raise JobsFileError(f"{path}: a jobs file is a YAML list of jobs, got {type(raw).__name__}")
     jobs = [_entry_overrides(entry, path, i) for i, entry in enumerate(raw)]
     for i, job in enumerate(jobs):
-        keys = [_key(t) for t in job]
+        keys = [override_key(t) for t in job]
         dup = sorted({k for k in keys if keys.count(k) > 1})
         if dup:
             raise JobsFileError(f"{path}: job {i} sets {', '.join(dup)} more than once")
@@ -81,9 +79,9 @@ def combine(file_jobs: list[list[str]], cli_jobs: list[list[str]], path: str | P
     """
     out = []
     for i, fj in enumerate(file_jobs):
-        fkeys = {_key(t) for t in fj}
+        fkeys = {override_key(t) for t in fj}
         for cj in cli_jobs or [[]]:
-            clash = sorted(fkeys & {_key(t) for t in cj})
+            clash = sorted(fkeys & {override_key(t) for t in cj})
             if clash:
                 raise JobsFileError(f"{path}: job {i} sets {', '.join(clash)}, which the command line also "
                                     f"sets; remove it from one of them")

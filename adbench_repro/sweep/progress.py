@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 from typing import Callable, TextIO
 
+from ..overrides import override_key
 from .outcome import FAILED, FINISHED, SKIPPED, JobOutcome
 
 
@@ -76,7 +77,7 @@ def shorten(overrides: str, keys: set[str] | None) -> str:
     """Only the ``key=value`` tokens of ``overrides`` whose key is in ``keys`` (all when None)."""
     if keys is None:
         return overrides
-    kept = [t for t in overrides.split() if t.split("=", 1)[0].lstrip("+~") in keys]
+    kept = [t for t in overrides.split() if override_key(t) in keys]
     return " ".join(kept) if kept else overrides
 
 
@@ -86,8 +87,7 @@ def varying_keys(jobs: list[list[str]]) -> set[str]:
     counts: dict[str, int] = {}
     for job in jobs:
         for token in job:
-            key, _, value = token.partition("=")
-            key = key.lstrip("+~")
+            key, value = override_key(token), token.partition("=")[2]
             values.setdefault(key, set()).add(value)
             counts[key] = counts.get(key, 0) + 1
     return {k for k, v in values.items() if len(v) > 1 or counts[k] < len(jobs)}

@@ -14,6 +14,7 @@ import math
 from typing import Any, Mapping, Sequence
 
 from ..datasets.catalog import PUBLISHED_SIZE
+from ..overrides import override_key
 
 #: relative cost of one run per detector class (measured on 2 CPU cores, 19_landsat, README table)
 DETECTOR_WEIGHT = {"mlp": 1.0, "catboost": 2.0, "deepsad": 3.0, "xgbod": 9.0, "fttransformer": 900.0}
@@ -39,9 +40,9 @@ def job_cost(job: Sequence[str], defaults: Mapping[str, str]) -> float:
     """:func:`cost` of a job from its overrides (``dataset=``, ``detector=``), ``defaults`` otherwise."""
     values = dict(defaults)
     for token in job:
-        key, _, value = token.partition("=")
-        if key.lstrip("+~") in ("dataset", "detector"):
-            values[key.lstrip("+~")] = value
+        key = override_key(token)
+        if key in ("dataset", "detector"):
+            values[key] = token.partition("=")[2]
     return cost(values.get("dataset", ""), values.get("detector", ""))
 
 

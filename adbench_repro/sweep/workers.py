@@ -11,6 +11,8 @@ import threading
 import time
 from typing import Callable, Sequence
 
+from ..overrides import override_key
+
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                    "NUMEXPR_NUM_THREADS")
 
@@ -151,8 +153,7 @@ def forkserver_wanted(argv: Sequence[str]) -> bool:
     if "-m" not in args and "--multirun" not in args:
         return False
     for a in args:
-        key, _, value = a.partition("=")
-        key = key.lstrip("+~")
+        key, value = override_key(a), a.partition("=")[2]
         if key == "hydra/launcher" and value not in ("local", "adbench_pool"):
             return False
         if (key == "hydra.launcher.n_jobs" and value.strip() == "1") or key == "hydra.launcher.preload":

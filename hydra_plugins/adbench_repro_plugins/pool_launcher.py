@@ -237,10 +237,8 @@ class PoolLauncher(Launcher):
         return results
 
     def _context(self):
-        ctx = multiprocessing.get_context(self.start_method)
-        if self.start_method == "forkserver" and self.preload:
-            ctx.set_forkserver_preload(self.preload)
-        return ctx
+        # a forkserver is already running with `preload`: setup() started it (or the command line did)
+        return multiprocessing.get_context(self.start_method)
 
     def _launch_pool(self, job_overrides, initial_job_idx, workers, env) -> list[JobReturn]:
         import cloudpickle
