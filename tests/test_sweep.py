@@ -341,3 +341,12 @@ def test_worker_ends_when_its_parent_is_killed(tmp_path, state):
     assert not alive
     # an idle worker just exits; a busy one first has its job interrupted (its run ends KILLED)
     assert marker.exists() is (state == "busy")
+
+
+@pytest.mark.parametrize("kwargs, setting", [({"order": "random"}, "hydra.sweeper.order"),
+                                             ({"screen": "nowhere"}, "hydra.sweeper.screen")])
+def test_bad_sweeper_setting_is_named(kwargs, setting):
+    from hydra_plugins.adbench_repro_plugins.adbench_sweeper import AdbenchSweeper
+
+    with pytest.raises(ValueError, match=setting):
+        AdbenchSweeper(**kwargs)
