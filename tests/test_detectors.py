@@ -26,7 +26,8 @@ SMALL = {
     "mlp": {"max_iter": 60},
     "catboost": {"iterations": 60},
     "xgbod": {},
-    "deepsad": {"ae_epochs": 5, "epochs": 5},
+    "deepsad": {"epochs": 20},  # no pretraining, lr 1e-4: 5 epochs leave some seeds untrained
+    "deepsad_pretrained": {"ae_epochs": 5, "epochs": 5},
     "fttransformer": {"epochs": 2},
     "pyod": {},
 }
@@ -158,11 +159,26 @@ def test_deepsad_without_labels_is_deep_svdd_and_uses_the_seed(blobs):
     assert roc_auc_score(y_true, s0) > 0.8  # the far blob is far from c even without labels
 
 
+def test_default_deepsad_is_adbench_code_behaviour():
+    """detector=deepsad: no pretraining carried over, Adam lr 1e-4 (ADBench's effective settings);
+    deepsad_pretrained: the stated ones."""
+    code, stated = make_detector("deepsad"), make_detector("deepsad_pretrained")
+    assert (code.pretrain, code.lr, code.ae_lr) == (False, 1e-4, 1e-4)
+    assert (stated.pretrain, stated.lr, stated.ae_lr) == (True, 1e-3, 1e-3)
+
+
+def test_deepsad_without_pretraining_runs_no_autoencoder_epoch(blobs, caplog):
+    with caplog.at_level(logging.DEBUG, logger="adbench_repro.detectors.deepsad"):
+        make_detector("deepsad", epochs=2).fit(*blobs)
+    msgs = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert sum("pretrain epoch" in m for m in msgs) == 0 and sum("train epoch" in m for m in msgs) == 2
+
+
 def test_deepsad_starts_from_the_pretrained_encoder(blobs):
     X, y = blobs
     # no Deep SAD epochs: the network is exactly the pretrained encoder (or the random init without pretraining)
-    pre = make_detector("deepsad", seed=0, ae_epochs=3, epochs=0).fit(X, y)
-    raw = make_detector("deepsad", seed=0, pretrain=False, epochs=0).fit(X, y)
+    pre = make_detector("deepsad_pretrained", seed=0, ae_epochs=3, epochs=0).fit(X, y)
+    raw = make_detector("deepsad_pretrained", seed=0, pretrain=False, epochs=0).fit(X, y)
     w_pre, w_raw = pre.net_[0].linear.weight, raw.net_[0].linear.weight
     assert not torch.equal(w_pre, w_raw)
     assert pre.net_[0].bn.num_batches_tracked.item() == 3 * (len(X) // 128)  # BN stats come from pretraining
@@ -174,7 +190,7 @@ def test_deepsad_starts_from_the_pretrained_encoder(blobs):
 
 def test_deepsad_logs_epochs_at_debug(blobs, caplog):
     with caplog.at_level(logging.DEBUG, logger="adbench_repro.detectors.deepsad"):
-        make_detector("deepsad", ae_epochs=2, epochs=3).fit(*blobs)
+        make_detector("deepsad_pretrained", ae_epochs=2, epochs=3).fit(*blobs)
     msgs = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
     assert sum("pretrain epoch" in m for m in msgs) == 2 and sum("train epoch" in m for m in msgs) == 5
 

@@ -13,7 +13,8 @@ REGISTRY: dict[str, type[Detector]] = {
     "mlp": MLPDetector,
     "catboost": CatBoostDetector,
     "xgbod": XGBODDetector,
-    "deepsad": DeepSAD,
+    "deepsad": DeepSAD,                # ADBench's code behaviour (the paper's numbers)
+    "deepsad_pretrained": DeepSAD,     # Deep SAD as stated: pretrained encoder, lr 1e-3
     "fttransformer": FTTransformerDetector,
     "pyod": PyODDetector,
 }
