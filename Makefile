@@ -4,12 +4,14 @@ PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
 VENV ?= .venv
 SHARED_ADBENCH ?= ../shared/adbench
 DATA_ROOT ?= $(or $(ADBENCH_DATA),data/adbench)
-# study options: QUICK=1 (small documented subset), DETECTORS=deepsad,mlp  DATASETS=6_cardio,...  JOBS=2
+# study options: QUICK=1 (small documented subset), DETECTORS=deepsad,mlp  DATASETS=6_cardio,...  SEEDS=0,1  JOBS=2
 QUICK ?=
 DETECTORS ?=
 DATASETS ?=
 JOBS ?=
-STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) $(if $(DATASETS),--datasets $(DATASETS)) $(if $(JOBS),--jobs $(JOBS))
+SEEDS ?=
+STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) $(if $(DATASETS),--datasets $(DATASETS)) \
+             $(if $(SEEDS),--seeds $(SEEDS)) $(if $(JOBS),--jobs $(JOBS))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data test test-slow test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \

@@ -4,13 +4,14 @@
     python -m adbench_repro.reproduce table1 --detectors deepsad,mlp,catboost,xgbod
     python -m adbench_repro.reproduce table1 --dry-run               # counts and time estimate only
 
-Before starting it prints how many runs the study has, how many already have a FINISHED run in the
-tracking store (matched by tags, one query; ``--dry-run`` composes every configuration and counts by
-config hash), and an estimated wall time per detector on this machine. The study's configurations
-are written to a jobs file and executed as ONE Hydra multirun of ``python -m adbench_repro.run``
-(``hydra.sweeper.jobs_file``) on the default process-pool launcher, whose workers skip each
-configuration that already has a FINISHED run (by config hash, exactly); then
-``python -m adbench_repro.aggregate <study>`` writes ``results/<study>.md``.
+First the committed runs of the study (``results/runs/*.csv.gz``, from any machine) are imported into
+the tracking store, once. Then it prints how many runs the study has, how many already have a FINISHED
+run in the store (by config hash, exactly) and an estimated wall time per detector on this machine
+(``--dry-run`` stops there). The configurations left are written to a jobs file and executed as ONE
+Hydra multirun of ``python -m adbench_repro.run`` (``hydra.sweeper.jobs_file``) on the default
+process-pool launcher, whose workers skip a configuration that another sweep has FINISHED meanwhile;
+then ``python -m adbench_repro.aggregate <study>`` writes ``results/<study>.md`` (``results/quick/``
+with ``--quick``; ``--out DIR`` elsewhere).
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 
 from . import studies, tracking
-from .confighash import affects_hash, config_hash
 from .datasets import dataset_path
 from .datasets.catalog import PUBLISHED_SIZE
 from .run import CONF_DIR
+from .aggregate import REPO_ROOT
+from .aggregate.expected import config_hashes
 from .sweep.joblist import write_jobs_file
 from .sweep.workers import start_forkserver, study_cli_wants_forkserver
+
+#: committed run exports (results/runs/*.csv.gz), imported into the store before a study runs
+RUNS_DIR = REPO_ROOT / "results" / "runs"
 
 #: rough seconds per run on a 2-core CPU for a 10,000-row dataset (ADBench's cap), used until the store
 #: has timings; smaller datasets are scaled down by their row count (ADBench pads them to 1,000 rows)
@@ -49,16 +54,6 @@ def size_factor(dataset: str) -> float:
     """Rows ADBench keeps of ``dataset`` (padded to 1,000, capped at 10,000) over 10,000."""
     rows = PUBLISHED_SIZE.get(dataset, (10_000, 0, 0.0))[0]
     return min(max(rows, 1_000), 10_000) / 10_000
-
-
-def compose_hashes(configs: list[dict], extra: list[str]) -> list[str]:
-    """The config hash of each expanded configuration, composed exactly as the runner would."""
-    out = []
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        for config in configs:
-            cfg = compose("config", overrides=[*studies.to_override_list(config), *extra])
-            out.append(config_hash(cfg))
-    return out
 
 
 def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[str]]:
@@ -83,26 +78,27 @@ def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[s
     return est, measured
 
 
-#: run tags that, with no other override, determine a study configuration
-TAG_KEYS = ("dataset", "label_ratio", "augmenter", "multiplier", "detector", "seed")
+def import_committed_runs(client, experiment_id: str, hashes: set[str] | None = None,
+                          runs_dir: Path | None = None) -> int:
+    """Add the runs exported under ``results/runs/*.csv.gz`` (committed results, made on any machine) whose
+    config hash is in ``hashes`` (None: all) to the store, so that they count as done; idempotent (see
+    :func:`tracking.import_runs`). Returns the number of runs added."""
+    from .aggregate.runs import read_run_files
 
-
-def unfinished_by_tags(configs: list[dict], client, experiment_id: str, extra: list[str]) -> list[dict]:
-    """The configurations without a FINISHED run whose tags match (one store query, no composing).
-
-    Only configurations made of :data:`TAG_KEYS` alone, with no extra command-line override of a hashed
-    key (``device=``, ``data.root=``, ``mlflow.*`` are fine), can be matched this way; the others are
-    counted as to run. Used for the counts printed before a sweep, whose workers then decide exactly
-    by config hash.
-    """
-    if any(affects_hash(o) for o in extra):
-        return list(configs)
-
-    def key(values: dict) -> tuple:
-        return tuple(studies.normalise(values.get(k)) for k in TAG_KEYS)
-
-    done = {key(r.data.tags) for r in tracking.iter_finished_runs(client, experiment_id)}
-    return [c for c in configs if set(c) != set(TAG_KEYS) or key(c) not in done]
+    runs_dir = RUNS_DIR if runs_dir is None else Path(runs_dir)
+    added = 0
+    for path in sorted(runs_dir.glob("*.csv.gz")):
+        try:
+            source = str(path.relative_to(REPO_ROOT))
+        except ValueError:
+            source = str(path)
+        runs = read_run_files([path])
+        if hashes is not None:
+            runs = runs[runs["tags.config_hash"].isin(hashes)]
+        added += tracking.import_runs(client, experiment_id, runs, source)
+    if added:
+        print(f"imported {added} committed run(s) from {runs_dir}/*.csv.gz into the store")
+    return added
 
 
 def run_sweep(argv: list[str]) -> int:
@@ -122,10 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="the study's documented small subset")
     ap.add_argument("--detectors", default=None, help="comma list, e.g. deepsad,mlp,catboost,xgbod")
     ap.add_argument("--datasets", default=None, help="comma list of dataset ids")
+    ap.add_argument("--seeds", default=None, help="comma list of the study's seeds, e.g. 1,2,3,4")
     ap.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
-    ap.add_argument("--dry-run", action="store_true",
-                    help="print exact counts (composes every configuration) and estimates, run nothing")
+    ap.add_argument("--dry-run", action="store_true", help="print the counts and the time estimate, run nothing")
     ap.add_argument("--no-aggregate", action="store_true")
+    ap.add_argument("--out", default=None,
+                    help="where the table goes (default: results/, or results/quick/ with --quick, git-ignored)")
+    ap.add_argument("--no-import", action="store_true",
+                    help=f"do not add the committed runs ({RUNS_DIR.relative_to(REPO_ROOT)}/*.csv.gz) to the store first")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
     args = ap.parse_intermixed_args(argv)
     if study_cli_wants_forkserver(sys.argv[1:] if argv is None else argv):
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     study = studies.load_study(args.study)
     configs = studies.expand(study, quick=args.quick,
                              detectors=args.detectors.split(",") if args.detectors else None,
-                             datasets=args.datasets.split(",") if args.datasets else None)
+                             datasets=args.datasets.split(",") if args.datasets else None,
+                             seeds=args.seeds.split(",") if args.seeds else None)
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         base_cfg = compose("config", overrides=list(args.overrides))
     present = [c for c in configs if dataset_path(c["dataset"], str(base_cfg.data.root)).is_file()]
@@ -143,23 +144,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(missing)} dataset(s) of {study.name} are not under the data root and are left out: "
               f"{', '.join(missing)} (`make data` fetches them)")
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
-    if args.dry_run:  # exact: compose every configuration as the runner would (~50 ms each)
-        hashes = compose_hashes(present, args.overrides)
-        done = tracking.finished_hashes(client, exp_id)
-        distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
-        present = list(distinct.values())
-        todo = [c for h, c in distinct.items() if h not in done]
-        how = "by config hash"
-    else:  # fast: match by tags, for the counts only; the sweep gets every configuration and its
-        # workers skip the FINISHED ones by config hash (exact), so a stale tag match never hides work
-        todo = unfinished_by_tags(present, client, exp_id, args.overrides)
-        how = "matched by tags; the sweep checks each config hash"
+    # exact: the config hash of every configuration, as the runner computes it (seconds for thousands)
+    hashes = config_hashes(present, CONF_DIR, args.overrides, study.name)
+    distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
+    present = list(distinct.values())
+    if not args.no_import:
+        import_committed_runs(client, exp_id, set(distinct))
+    done = tracking.finished_hashes(client, exp_id)
+    todo = [c for h, c in distinct.items() if h not in done]
     jobs = args.jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)
 
     print(f"study {study.name}{' (QUICK)' if args.quick else ''}: {study.title}")
     print(f"  {len(present)} runs, {len(present) - len(todo)} already FINISHED in "
-          f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] ({how}), "
+          f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] (by config hash), "
           f"{len(todo)} to run on {jobs} worker(s)")
     per_det: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
@@ -174,29 +172,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {det:<14} {n:5d} runs x ~{seconds[det] / n:7.1f} s ({source})  ->  ~{t / 3600:6.2f} h")
     print(f"  estimated wall time: ~{total / 3600:.2f} h")
     if per_det.get("fttransformer"):
-        print("  note: FTTransformer on a CPU takes ~1 hour per run. Restrict with e.g. "
-              f"`make reproduce-{study.name} DETECTORS=deepsad,mlp,catboost,xgbod` or run it on a GPU (device=cuda).")
+        print(f"  note: FTTransformer on this CPU takes ~{est['fttransformer'] / 60:.0f} min per 10,000-row run. Restrict "
+              f"with e.g. `make reproduce-{study.name} DETECTORS=deepsad,mlp,catboost,xgbod` or run it on a GPU "
+              "(device=cuda).")
     if args.dry_run:
         return 0
 
     failed = 0
-    if present:  # even when the tags say all done: a changed conf/ default changes hashes, not tags
+    if todo:  # the workers check each config hash again: another sweep on the store may finish some first
         with tempfile.TemporaryDirectory(prefix=f"adbench_{study.name}_") as tmp:
-            jobs_file = write_jobs_file(Path(tmp) / "jobs.yaml", [studies.to_override_list(c) for c in present])
+            jobs_file = write_jobs_file(Path(tmp) / "jobs.yaml", [studies.to_override_list(c) for c in todo])
             argv = ["-m", f"hydra.sweeper.jobs_file={jobs_file}", *args.overrides]
             if args.jobs:
                 argv.append(f"hydra.launcher.n_jobs={args.jobs}")
-            print(f"+ python -m adbench_repro.run {' '.join(argv)}   ({len(present)} jobs)", flush=True)
+            print(f"+ python -m adbench_repro.run {' '.join(argv)}   ({len(todo)} jobs)", flush=True)
             failed = run_sweep(argv) != 0
         if failed:
             print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
     if not args.no_aggregate:
         from .aggregate.__main__ import main as aggregate
 
+        out = args.out or ("results/quick" if args.quick else "results")
         rc = aggregate([study.name, "--tracking-uri", str(base_cfg.mlflow.tracking_uri),
-                        "--experiment", str(base_cfg.mlflow.experiment_name), *args.overrides])
+                        "--experiment", str(base_cfg.mlflow.experiment_name), "--out", out,
+                        *(["--quick"] if args.quick else []), *args.overrides])
         if rc == 0:
-            print(f"table written: {Path('results') / (study.name + '.md')}")
+            print(f"table written: {Path(out) / (study.name + '.md')}")
         failed += rc != 0
     return 1 if failed else 0
 

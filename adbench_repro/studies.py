@@ -19,6 +19,7 @@ a Hydra config group and is never composed into the run config. Schema::
       - {label: "Baseline", match: {augmenter: none}}
       - {label: "NNG-Mix 10x", match: {augmenter: nng_mix, multiplier: 10}, group: "1%"}
     best_within: group                # optional: mark best/second best per row within each column `group`
+    extra_rows: [deepsad_pretrained]  # optional: rows beyond the paper, shown but left out of the Average
     column_mode: first                # first (default) | all: a configuration may fill several columns
     figure:                           # optional (figure studies): see adbench_repro.aggregate.figures
       {layout: lines, x_label: "...", panel_by: row}
@@ -50,7 +51,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -73,7 +74,7 @@ QUICK_EXCLUDED_DETECTORS = ("fttransformer",)
 ABSENT = "absent"
 
 _TOP_KEYS = {"name", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
-             "best_within", "column_mode", "notes"}
+             "best_within", "column_mode", "notes", "extra_rows"}
 
 
 class StudyError(ValueError):
@@ -107,7 +108,24 @@ class Study:
     figure: dict[str, Any] | None = None
     best_within: str = "row"
     column_mode: str = "first"
+    extra_rows: list[str] = field(default_factory=list)
     path: Path | None = None
+
+    def quick_view(self) -> "Study":
+        """This study restricted to its QUICK subset (datasets, seeds, detectors), titled as QUICK: what
+        ``reproduce --quick`` runs and aggregates, so that a QUICK table covers exactly those runs."""
+        seeds = set(self.quick.get("seeds", [0]))
+        dets = self.quick.get("detectors")
+        sweeps = []
+        for block in self.sweeps:
+            block = dict(block)
+            block["seed"] = [s for s in block["seed"] if s in seeds]
+            block["detector"] = [d for d in block["detector"]
+                                 if (d in dets if dets is not None else d not in QUICK_EXCLUDED_DETECTORS)]
+            if block["seed"] and block["detector"]:
+                sweeps.append(block)
+        return replace(self, title=f"QUICK (not comparable with the paper): {self.title}",
+                       datasets=list(self.quick.get("datasets", self.datasets)), sweeps=sweeps)
 
     def column_for(self, config: dict) -> list[Column]:
         """The column(s) a run configuration belongs to ([] when none matches)."""
@@ -285,9 +303,13 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
     if figure is not None and not isinstance(figure, dict):
         raise _err(path, "figure", "must be a mapping")
 
+    extra_rows = raw.get("extra_rows") or []
+    row_values = {str(v) for b in blocks for v in b.get(rows, [])}
+    if not isinstance(extra_rows, list) or (rows != "dataset" and set(map(str, extra_rows)) - row_values):
+        raise _err(path, "extra_rows", f"must be a list of row values of the study ({sorted(row_values)})")
     study = Study(name=name, title=str(raw.get("title", name)), datasets=datasets, rows=rows, sweeps=blocks,
                   columns=columns, paper=raw.get("paper"), quick=quick, figure=figure, best_within=best_within,
-                  column_mode=column_mode, path=path)
+                  column_mode=column_mode, extra_rows=[str(r) for r in extra_rows], path=path)
     # every configuration must land in a column, else the spec has a typo
     for config in expand(study, datasets=study.datasets[:1]):
         if not study.column_for(config):
@@ -300,12 +322,12 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
 
 
 def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | None = None,
-           datasets: Iterable[str] | None = None) -> list[dict]:
+           datasets: Iterable[str] | None = None, seeds: Iterable[int] | None = None) -> list[dict]:
     """One dict of Hydra overrides per run configuration of ``study``, deduplicated, in a stable order.
 
     ``quick`` restricts to the spec's ``quick`` subset (datasets, seeds, and detectors; by default all
-    but :data:`QUICK_EXCLUDED_DETECTORS`). ``detectors`` / ``datasets`` further restrict (after ``quick``);
-    a name that the study does not use raises ``StudyError``.
+    but :data:`QUICK_EXCLUDED_DETECTORS`). ``detectors`` / ``datasets`` / ``seeds`` further restrict (after
+    ``quick``); a name or seed that the study does not use raises ``StudyError``.
     """
     if isinstance(study, str):
         study = load_study(study)
@@ -323,6 +345,13 @@ def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | N
         if bad:
             raise StudyError(f"study {study.name!r}: detector(s) {bad} not used; it uses {sorted(used)}")
         det_keep = set(detectors)
+    if seeds is not None:  # replaces the (quick) seed list
+        seeds = [int(s) for s in seeds]
+        used = {s for b in study.sweeps for s in b["seed"]}
+        bad = [s for s in seeds if s not in used]
+        if bad:
+            raise StudyError(f"study {study.name!r}: seed(s) {bad} not used; it uses {sorted(used)}")
+        seeds_keep = set(seeds)
     if datasets is not None:  # replaces the (quick) dataset list
         try:
             ds_all = [get_dataset(d).name for d in datasets]
@@ -339,7 +368,7 @@ def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | N
         block_ds = [d for d in block_ds if d in ds_all]
         for combo in itertools.product(*(block[k] for k in keys)):
             base = dict(zip(keys, combo))
-            if quick and seeds_keep is not None and base["seed"] not in seeds_keep:
+            if seeds_keep is not None and base["seed"] not in seeds_keep:
                 continue
             if det_keep is not None:
                 if base["detector"] not in det_keep:

@@ -1,4 +1,4 @@
-"""MLflow helpers: store set-up, retries on a busy SQLite store, and finding finished runs."""
+"""MLflow helpers: store set-up, retries on a busy SQLite store, finding finished runs, importing exported ones."""
 
 from __future__ import annotations
 
@@ -113,3 +113,42 @@ def log_batch(client: MlflowClient, run_id: str, metrics: dict | None = None, pa
     t = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
     for i in range(0, max(len(m), len(p), len(t), 1), 100):
         with_retries(client.log_batch, run_id, metrics=m[i:i + 100], params=p[i:i + 100], tags=t[i:i + 100])
+
+
+#: tags an imported run carries besides its own: the file it came from and its run id in the original store
+IMPORTED_FROM, IMPORTED_RUN_ID = "imported_from", "imported_run_id"
+
+
+def import_runs(client: MlflowClient, experiment_id: str, runs, source: str) -> int:
+    """Add exported FINISHED runs (a DataFrame as read by ``aggregate.runs.read_run_files``) to the store.
+
+    Tags, params and metrics are kept, as are start and end times (so "latest per config hash" still
+    holds); each imported run is tagged ``imported_from=<source>`` and ``imported_run_id=<its id>``. A run
+    whose config hash already has a FINISHED run in the experiment is skipped, so importing twice adds
+    nothing. Returns the number of runs added.
+    """
+    import math
+
+    done = finished_hashes(client, experiment_id)
+    added = 0
+    for row in runs.to_dict("records"):
+        h = row.get("tags.config_hash")
+        if not isinstance(h, str) or not h or h in done or row.get("status") != "FINISHED":
+            continue
+
+        def present(v) -> bool:
+            return v is not None and not (isinstance(v, float) and math.isnan(v)) and v != ""
+
+        tags = {k[5:]: str(v) for k, v in row.items() if k.startswith("tags.") and present(v)}
+        tags.update({IMPORTED_FROM: source, IMPORTED_RUN_ID: str(row["run_id"])})
+        params = {k[7:]: v for k, v in row.items() if k.startswith("params.") and present(v)}
+        metrics = {k[8:]: float(v) for k, v in row.items() if k.startswith("metrics.") and present(v)}
+        start = int(row["start_time"]) if present(row.get("start_time")) else None
+        end = int(row["end_time"]) if present(row.get("end_time")) else None
+        name = "/".join(tags.get(k, "?") for k in ("dataset", "augmenter", "detector", "label_ratio")) + " (imported)"
+        run = with_retries(client.create_run, experiment_id, start_time=start, tags=tags, run_name=name)
+        log_batch(client, run.info.run_id, metrics=metrics, params=params)
+        with_retries(client.set_terminated, run.info.run_id, "FINISHED", end_time=end)
+        done.add(h)
+        added += 1
+    return added

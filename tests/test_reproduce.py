@@ -6,50 +6,85 @@ import os
 import subprocess
 import sys
 
+from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
 from adbench_repro import tracking
-from adbench_repro.reproduce import TAG_KEYS, compose_hashes, unfinished_by_tags
+from adbench_repro.aggregate.expected import config_hashes
 
 
 def test_baseline_hash_is_shared_across_multipliers_and_differs_by_parameter():
     base = {"dataset": "6_cardio", "label_ratio": "1pct", "detector": "mlp", "seed": 0}
-    h = compose_hashes([
+    h = config_hashes([
         {**base, "augmenter": "none", "multiplier": 0},
         {**base, "augmenter": "none", "multiplier": 10},
         {**base, "augmenter": "nng_mix", "multiplier": 10},
         {**base, "augmenter": "nng_mix", "multiplier": 10, "augmenter.k": 5},
         {**base, "augmenter": "nng_mix", "multiplier": 10, "augmenter.k": 10},
-    ], [])
+    ])
     assert h[0] == h[1]
     assert len({h[1], h[2], h[3]}) == 3
     assert h[4] == h[2]  # k=10 is the default: the same configuration
 
 
-def test_unfinished_by_tags(tmp_path):
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+def test_import_runs_keeps_tags_params_metrics_and_is_idempotent(tmp_path):
+    from adbench_repro.aggregate.runs import export_runs, read_mlflow, read_run_files
+
+    src = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/src.db")
+    exp = tracking.ensure_experiment(src, "nng-mix")
+    for i, status in enumerate(["FINISHED", "FINISHED", "FAILED"]):
+        run = src.create_run(exp, tags={"config_hash": f"h{i}", "dataset": "6_cardio", "detector": "mlp"})
+        src.log_batch(run.info.run_id, metrics=[Metric("aucroc", 0.5 + i / 10, 0, 0)],
+                      params=[Param("augmenter.k", str(i))])
+        src.set_terminated(run.info.run_id, status)
+    exported = export_runs(read_mlflow(f"sqlite:///{tmp_path}/src.db", "nng-mix"), tmp_path / "runs.csv.gz")
+
+    dst = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/dst.db")
+    exp2 = tracking.ensure_experiment(dst, "nng-mix")
+    runs = read_run_files([exported])
+    assert tracking.import_runs(dst, exp2, runs, "runs.csv.gz") == 2  # FINISHED only
+    assert tracking.import_runs(dst, exp2, runs, "runs.csv.gz") == 0  # twice adds nothing
+    got = {r.data.tags["config_hash"]: r for r in dst.search_runs([exp2])}
+    assert set(got) == {"h0", "h1"} == tracking.finished_hashes(dst, exp2)
+    h1 = got["h1"]
+    assert h1.info.status == "FINISHED" and h1.data.metrics["aucroc"] == 0.6
+    assert h1.data.tags["dataset"] == "6_cardio" and h1.data.tags[tracking.IMPORTED_FROM] == "runs.csv.gz"
+    assert h1.data.params["augmenter.k"] == "1"
+    original = {r.data.tags["config_hash"]: r for r in src.search_runs([exp])}["h1"]
+    assert h1.data.tags[tracking.IMPORTED_RUN_ID] == original.info.run_id
+    assert (h1.info.start_time, h1.info.end_time) == (original.info.start_time, original.info.end_time)
+
+
+def test_reproduce_counts_committed_runs_as_done(tmp_path, adbench_root):
+    """A fresh store: the study's runs exported under results/runs/ are imported, and nothing is left."""
+    from adbench_repro.aggregate.runs import export_runs, read_mlflow
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
+    common = ["table1", "--quick", "--datasets", "45_wine", "--detectors", "mlp", "--seeds", "0",
+              f"data.root={adbench_root}", f"hydra.sweep.dir={tmp_path}/multirun"]
+    first = subprocess.run([sys.executable, "-m", "adbench_repro.reproduce", *common, "--no-aggregate",
+                            f"mlflow.tracking_uri=sqlite:///{tmp_path}/a.db"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    runs_dir = tmp_path / "committed"
+    export_runs(read_mlflow(f"sqlite:///{tmp_path}/a.db", "nng-mix"), runs_dir / "table1.csv.gz")
+
+    from adbench_repro import reproduce
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/b.db")
     exp = tracking.ensure_experiment(client, "nng-mix")
-    done = {"dataset": "6_cardio", "label_ratio": "1pct", "augmenter": "nng_mix", "multiplier": 10, "detector": "mlp",
-            "seed": 0}
-    for status, seed in (("FINISHED", 0), ("FAILED", 1)):
-        run = client.create_run(exp, tags={k: str(v) for k, v in {**done, "seed": seed}.items()})
-        client.set_terminated(run.info.run_id, status)
-    failed = {**done, "seed": 1}
-    other = {**done, "detector": "deepsad"}
-    ablation = {**done, "augmenter.k": 5}  # an extra key is not in the tags: never assumed done
-    configs = [done, failed, other, ablation]
-    assert set(TAG_KEYS) == set(done)
-    assert unfinished_by_tags(configs, client, exp, []) == [failed, other, ablation]
-    # overrides that cannot change a result keep the match; one of a hashed key makes every config "to run"
-    assert unfinished_by_tags(configs, client, exp, ["device=cpu", "data.root=/x", "mlflow.experiment_name=e"]) == [
-        failed, other, ablation]
-    assert unfinished_by_tags(configs, client, exp, ["protocol.pollution=0.5"]) == configs
+    hashes = tracking.finished_hashes(MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/a.db"),
+                                      tracking.ensure_experiment(MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/a.db"), "nng-mix"))
+    assert len(hashes) == 8
+    assert reproduce.import_committed_runs(client, exp, set(sorted(hashes)[:3]), runs_dir) == 3  # the study's only
+    assert reproduce.import_committed_runs(client, exp, None, runs_dir) == 5
+    assert tracking.finished_hashes(client, exp) == hashes
 
 
 def test_reproduce_runs_the_study_as_one_sweep_and_a_rerun_does_nothing(tmp_path, adbench_root):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
     cmd = [sys.executable, "-m", "adbench_repro.reproduce", "table1", "--quick", "--datasets", "45_wine",
-           "--detectors", "mlp", "--no-aggregate", f"data.root={adbench_root}",
+           "--detectors", "mlp", "--no-aggregate", "--no-import", f"data.root={adbench_root}",
            f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db", f"hydra.sweep.dir={tmp_path}/multirun"]
     first = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
@@ -60,7 +95,7 @@ def test_reproduce_runs_the_study_as_one_sweep_and_a_rerun_does_nothing(tmp_path
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "8 runs, 8 already FINISHED" in again.stdout
-    assert "[sweep] summary: 8 jobs | finished 0 | skipped 8 | failed 0" in again.stdout
+    assert "[sweep]" not in again.stdout  # nothing left: no sweep at all
     runs = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db").search_runs(
         [tracking.ensure_experiment(MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db"), "nng-mix")])
     assert len(runs) == 8

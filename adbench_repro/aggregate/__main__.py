@@ -1,5 +1,5 @@
 """CLI: ``python -m adbench_repro.aggregate <study> [--tracking-uri URI] [--experiment NAME]
-[--runs FILE.csv.gz ...] [--no-store] [--out results] [--conf-dir conf] [override ...]``."""
+[--runs FILE.csv.gz ...] [--no-store] [--out results] [--quick] [--conf-dir conf] [override ...]``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "duplicates of a config hash keep the latest run")
     ap.add_argument("--no-store", action="store_true", help="read only the --runs files, not the MLflow store")
     ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
+    ap.add_argument("--quick", action="store_true",
+                    help="the study's QUICK subset only (its datasets, seeds and detectors; title says QUICK)")
     ap.add_argument("--conf-dir", default=str(CONF_DIR), help="Hydra config folder (default: the repo's conf/)")
     ap.add_argument("overrides", nargs="*",
                     help="Hydra overrides the runs were made with on top of the study (as given to reproduce), "
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(dump_study(load_study(name)))
             return 0
         study = load_study(args.study)
+        if args.quick:
+            study = study.quick_view()
         if args.no_store and not args.runs:
             raise RunsError("--no-store needs --runs FILE.csv.gz")
         runs = collect_runs(args.tracking_uri, args.experiment, args.runs, use_store=not args.no_store)

@@ -8,7 +8,6 @@ sigma=0.01 and alpha=0.2 are all the default NNG-Mix), so the map is hash -> lis
 
 from __future__ import annotations
 
-from copy import deepcopy
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -33,6 +32,21 @@ def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR,
     ``extra_overrides`` are added to every configuration, as ``reproduce`` does with its trailing
     overrides (e.g. ``protocol.duplicate_small=false``; ``device=cuda`` does not change a hash).
     """
+    configs = expand(study)
+    out: dict[str, list[dict]] = {}
+    for h, c in zip(config_hashes(configs, conf_dir, extra_overrides, study.name), configs):
+        out.setdefault(h, []).append(c)
+    return out
+
+
+def config_hashes(configs: list[dict], conf_dir: str | Path = CONF_DIR,
+                  extra_overrides: tuple[str, ...] | list[str] = (), what: str = "") -> list[str]:
+    """The config hash of each expanded configuration (:func:`studies.expand`), exactly as the runner
+    would compute it, plus ``extra_overrides``; ``what`` names the study in errors.
+
+    Composes once per configuration without dataset/seed, then sets those two: they only select the
+    dataset file (whose ``name`` enters the hash) and the seed. A few seconds for thousands of configurations.
+    """
     extra = list(extra_overrides)
     bad = [o for o in extra if override_key(o) in ("dataset", "seed")]
     if bad:
@@ -41,36 +55,32 @@ def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR,
     from hydra.core.global_hydra import GlobalHydra
 
     conf_dir = Path(conf_dir).resolve()
-    configs = expand(study)
-    # Compose once per configuration without dataset/seed, then set those two: they only select the
-    # dataset file (whose `name` enters the hash) and the seed.
-    groups: dict[tuple, list[dict]] = {}
-    for c in configs:
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(configs):
         key = tuple(o for o in to_override_list(c) if not o.startswith(("dataset=", "seed=")))
-        groups.setdefault(key, []).append(c)
-    out: dict[str, list[dict]] = {}
-    was_initialised = GlobalHydra.instance().is_initialized()
-    if was_initialised:  # e.g. inside a Hydra app: compose in a fresh context, restore nothing we need
+        groups.setdefault(key, []).append(i)
+    out: list[str] = [""] * len(configs)
+    if GlobalHydra.instance().is_initialized():  # e.g. inside a Hydra app: compose in a fresh context
         GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
         dataset_cfgs: dict[str, object] = {}
         for overrides, members in groups.items():
-            first = members[0]
+            first = configs[members[0]]
             try:
                 base = compose(config_name="config",
                                overrides=[*HYDRA_NEUTRAL, f"dataset={first['dataset']}", *overrides, *extra])
             except Exception as exc:  # noqa: BLE001 - re-raised with the study and overrides named
-                raise ComposeError(f"study {study.name!r}: cannot compose {' '.join([*overrides, *extra])} from {conf_dir}: "
-                                   f"{exc}") from exc
-            for c in members:
-                cfg = deepcopy(base)
+                raise ComposeError(f"{f'study {what!r}: ' if what else ''}cannot compose "
+                                   f"{' '.join([*overrides, *extra])} from {conf_dir}: {exc}") from exc
+            OmegaConf.set_struct(base, False)
+            for i in members:
+                c = configs[i]
                 if c["dataset"] not in dataset_cfgs:
                     path = conf_dir / "dataset" / f"{c['dataset']}.yaml"
                     if not path.is_file():
-                        raise ComposeError(f"study {study.name!r}: no dataset config {path}")
+                        raise ComposeError(f"{f'study {what!r}: ' if what else ''}no dataset config {path}")
                     dataset_cfgs[c["dataset"]] = OmegaConf.load(path)
-                OmegaConf.set_struct(cfg, False)
-                cfg.dataset = deepcopy(dataset_cfgs[c["dataset"]])
-                cfg.seed = int(c["seed"])
-                out.setdefault(config_hash(cfg), []).append(c)
+                base.dataset = dataset_cfgs[c["dataset"]]
+                base.seed = int(c["seed"])
+                out[i] = config_hash(base)
     return out

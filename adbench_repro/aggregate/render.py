@@ -58,7 +58,8 @@ def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
         cells = [_cell_text(float(sub.at[c, "value"]), float(sub.at[c, "paper"]), marks.get(c), style)
                  for c in t.columns]
         if level == "average":  # flag averages over fewer rows than the table has
-            cells = [text + PARTIAL if 0 < (sub.at[c, "n_rows"] or 0) < len(t.rows) else text
+            n_rows = len([r for r in t.rows if r not in t.study.extra_rows])
+            cells = [text + PARTIAL if 0 < (sub.at[c, "n_rows"] or 0) < n_rows else text
                      for c, text in zip(t.columns, cells)]
         out.append((row, cells))
     return out
@@ -80,7 +81,9 @@ def coverage_lines(t: StudyTable) -> list[str]:
     lines.append(f"Each cell is the mean over seeds per dataset, then over the datasets that have runs for it "
                  f"(of {len(t.study.datasets)} in the study). Datasets x seeds per column: " + "; ".join(per_col) + ".")
     lines.append("Columns (and rows) with different dataset coverage are not comparable. Average = mean of the "
-                 f"cells of the column over the rows present;{PARTIAL} = fewer rows than the table has.")
+                 f"cells of the column over the rows present;{PARTIAL} = fewer rows than the table has"
+                 + (f" (not counting {', '.join(t.study.extra_rows)}: beyond the paper, not averaged)"
+                    if t.study.extra_rows else "") + ".")
     if t.missing_datasets:
         lines.append(f"Datasets of the study without any run here ({len(t.missing_datasets)}): "
                      + ", ".join(t.missing_datasets) + ".")

@@ -124,5 +124,7 @@ def export_runs(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = df.reindex(columns=EXPORT_COLUMNS)
-    out.sort_values(["tags.dataset", "tags.config_hash"]).to_csv(path, index=False)
+    # gzip's header holds a timestamp: fixed at 0 so that the same runs give a byte-identical file
+    compression = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
+    out.sort_values(["tags.dataset", "tags.config_hash"]).to_csv(path, index=False, compression=compression)
     return path

@@ -2,7 +2,8 @@
 
 Levels of the result (one long DataFrame, see :func:`build_table`):
 ``dataset`` (one row x column x dataset: mean and std over seeds), ``cell`` (row x column: mean over the
-datasets that have runs) and ``average`` (the Average row: mean of the cells of a column over rows).
+datasets that have runs) and ``average`` (the Average row: mean of the cells of a column over the rows,
+the spec's ``extra_rows`` beyond the paper left out).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def build_table(study: Study, records: pd.DataFrame, paper: pd.DataFrame | None)
     cells = pd.DataFrame(cells)
     avgs = []
     for c in columns:
-        sub = cells[(cells["column"] == c) & cells["value"].notna()]
+        sub = cells[(cells["column"] == c) & cells["value"].notna() & ~cells["row"].isin(study.extra_rows)]
         avgs.append({"level": "average", "row": AVERAGE, "column": c, "dataset": "",
                      "value": sub["value"].mean() if len(sub) else np.nan, "std_seeds": np.nan,
                      "n_seeds": int(sub["n_seeds"].max()) if len(sub) else 0,
