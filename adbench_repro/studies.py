@@ -20,6 +20,8 @@ a Hydra config group and is never composed into the run config. Schema::
       - {label: "NNG-Mix 10x", match: {augmenter: nng_mix, multiplier: 10}, group: "1%"}
     best_within: group                # optional: mark best/second best per row within each column `group`
     extra_rows: [deepsad_pretrained]  # optional: rows beyond the paper, shown but left out of the Average
+    compare: {baseline: Baseline, reference: NNG-Mix}  # optional: paired tests of every column vs these
+                                      # two columns (adbench_repro.aggregate.stats); either may be omitted
     column_mode: first                # first (default) | all: a configuration may fill several columns
     figure:                           # optional (figure studies): see adbench_repro.aggregate.figures
       {layout: lines, x_label: "...", panel_by: row}
@@ -74,7 +76,7 @@ QUICK_EXCLUDED_DETECTORS = ("fttransformer",)
 ABSENT = "absent"
 
 _TOP_KEYS = {"name", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
-             "best_within", "column_mode", "notes", "extra_rows"}
+             "best_within", "column_mode", "notes", "extra_rows", "compare"}
 
 
 class StudyError(ValueError):
@@ -109,6 +111,7 @@ class Study:
     best_within: str = "row"
     column_mode: str = "first"
     extra_rows: list[str] = field(default_factory=list)
+    compare: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
 
     def quick_view(self) -> "Study":
@@ -307,9 +310,16 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
     row_values = {str(v) for b in blocks for v in b.get(rows, [])}
     if not isinstance(extra_rows, list) or (rows != "dataset" and set(map(str, extra_rows)) - row_values):
         raise _err(path, "extra_rows", f"must be a list of row values of the study ({sorted(row_values)})")
+    compare = raw.get("compare") or {}
+    if not isinstance(compare, dict) or set(compare) - {"baseline", "reference"}:
+        raise _err(path, "compare", "must be a mapping with baseline and/or reference column labels")
+    unknown = [v for v in compare.values() if v not in labels]
+    if unknown:
+        raise _err(path, "compare", f"{unknown} are not column labels ({labels})")
     study = Study(name=name, title=str(raw.get("title", name)), datasets=datasets, rows=rows, sweeps=blocks,
                   columns=columns, paper=raw.get("paper"), quick=quick, figure=figure, best_within=best_within,
-                  column_mode=column_mode, extra_rows=[str(r) for r in extra_rows], path=path)
+                  column_mode=column_mode, extra_rows=[str(r) for r in extra_rows],
+                  compare={k: str(v) for k, v in compare.items()}, path=path)
     # every configuration must land in a column, else the spec has a typo
     for config in expand(study, datasets=study.datasets[:1]):
         if not study.column_for(config):

@@ -3,8 +3,9 @@
 Pipeline: read FINISHED runs (MLflow store and/or exported ``.csv.gz`` files) -> keep the latest run per
 config hash -> keep runs whose config hash is one of the study's configurations composed from ``conf/``
 (:mod:`.expected`) -> per cell, mean over seeds per dataset then over datasets (:mod:`.table`) -> write
-``results/<study>.md|.csv|.tex`` (:mod:`.render`), ``results/figures/<study>.png`` (:mod:`.figures`) and the
-runs used to ``results/runs/<study>.csv.gz`` (:mod:`.runs`).
+``results/<study>.md|.csv|.tex`` (:mod:`.render`), ``results/figures/<study>.png`` (:mod:`.figures`), the
+runs used to ``results/runs/<study>.csv.gz`` (:mod:`.runs`) and, for specs with ``compare``, the paired tests
+(:mod:`.stats`) as markers in the table, ``results/<study>_stats.md`` and critical-difference diagrams.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pandas as pd
 from ..studies import STUDY_DIR, Study, load_study
 from .expected import CONF_DIR, expected_configs
 from .figures import plot_study
-from .render import to_markdown, write_outputs
+from .render import stats_to_markdown, to_markdown, write_outputs
+from .stats import cd_diagram, study_stats
 from .runs import (DEFAULT_EXPERIMENT, RunsError, export_runs, latest_per_config, read_mlflow, read_run_files,
                    resolve_tracking_uri)
 from .table import StudyTable, build_table, load_paper, records_from_runs
@@ -72,6 +74,9 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
     expected = expected_configs(study, conf_dir, list(extra_overrides))
     records = records_from_runs(study, runs, expected)
     table = build_table(study, records, load_paper(study, Path(repo_root)))
+    if study.compare and study.rows != "dataset":
+        table.stats = study_stats(records, table.rows, table.columns, study.compare.get("baseline"),
+                                  study.compare.get("reference"), study.extra_rows)
     used = runs[runs["run_id"].isin(set(records["run_id"]))] if len(records) else runs.iloc[0:0]
     table.runs_unmatched = len(runs) - len(runs[runs["tags.config_hash"].isin(set(expected))]) if len(runs) else 0
     result = AggregateResult(table=table, runs=used)
@@ -82,6 +87,12 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         if fig is not None:
             result.outputs["figure"] = fig
         result.outputs["runs"] = export_runs(used, out_dir / "runs" / f"{study.name}.csv.gz")
+        if table.stats is not None:
+            path = out_dir / f"{study.name}_stats.md"
+            path.write_text(stats_to_markdown(table))
+            result.outputs["stats"] = path
+            for row, fr in table.stats.friedman.items():
+                cd_diagram(fr, f"{study.name}: {row}", out_dir / "figures" / f"{study.name}_cd_{row}.png")
     return result
 
 

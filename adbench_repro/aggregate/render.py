@@ -36,7 +36,12 @@ def rank_marks(t: StudyTable, row: str, level: str) -> dict[str, str]:
     return marks
 
 
-def _cell_text(value: float, paper: float, mark: str | None, style: str) -> str:
+#: significance markers: differs from the spec's baseline / reference column (Wilcoxon, Holm, ALPHA)
+SIG_BASELINE, SIG_REFERENCE = "b", "r"
+
+
+def _cell_text(value: float, paper: float, mark: str | None, style: str, sd: float = math.nan,
+               sig: str = "") -> str:
     if math.isnan(value):
         text = MISSING
         return text if math.isnan(paper) else f"{text} ({_fmt(paper)})"
@@ -45,9 +50,42 @@ def _cell_text(value: float, paper: float, mark: str | None, style: str) -> str:
         text = f"**{text}**" if style == "md" else rf"\textbf{{{text}}}"
     elif mark == "second":
         text = f"<u>{text}</u>" if style == "md" else rf"\underline{{{text}}}"
+    if not math.isnan(sd):
+        text += f" ± {sd:.3f}" if style == "md" else rf" $\pm$ {sd:.3f}"
+    if sig:
+        text += f"<sup>{sig}</sup>" if style == "md" else rf"$^{{{sig}}}$"
     if not math.isnan(paper):
         text += f" ({_fmt(paper)}, {value - paper:+.3f})"
     return text
+
+
+def significance(t: StudyTable, row: str, column: str) -> str:
+    """The markers of one cell: ``b`` when it differs significantly from the baseline column, ``r`` from
+    the reference column (see :mod:`.stats`); '' without tests."""
+    st = t.stats
+    if st is None:
+        return ""
+    stat_row = "overall" if row == AVERAGE else row
+    return ((SIG_BASELINE if st.differs(stat_row, column, st.baseline) else "")
+            + (SIG_REFERENCE if st.differs(stat_row, column, st.reference) else ""))
+
+
+def significance_legend(t: StudyTable) -> str | None:
+    """One line explaining the markers (None without tests)."""
+    st = t.stats
+    if st is None:
+        return None
+    parts = []
+    if st.baseline:
+        parts.append(f"<sup>{SIG_BASELINE}</sup> = differs from {st.baseline}")
+    if st.reference:
+        parts.append(f"<sup>{SIG_REFERENCE}</sup> = differs from {st.reference}")
+    from .stats import ALPHA
+
+    return (" and ".join(parts) + f": paired Wilcoxon signed-rank test over the datasets (seed-averaged), "
+            f"Holm-corrected within the row, alpha = {ALPHA}; on the Average row the tests use the per-dataset "
+            f"mean over the rows. ± = std over seeds of the dataset-averaged cell. Full results: "
+            f"`{t.study.name}_stats.md`.")
 
 
 def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
@@ -55,7 +93,10 @@ def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
     for row, level in [(r, "cell") for r in t.rows] + [(AVERAGE, "average")]:
         sub = t.long[(t.long["level"] == level) & (t.long["row"] == row)].set_index("column")
         marks = rank_marks(t, row, level)
-        cells = [_cell_text(float(sub.at[c, "value"]), float(sub.at[c, "paper"]), marks.get(c), style)
+        sds = sub["sd_of_seed_means"] if "sd_of_seed_means" in sub else None
+        cells = [_cell_text(float(sub.at[c, "value"]), float(sub.at[c, "paper"]), marks.get(c), style,
+                            float(sds[c]) if sds is not None and sds[c] == sds[c] else math.nan,
+                            significance(t, row, c))
                  for c in t.columns]
         if level == "average":  # flag averages over fewer rows than the table has
             n_rows = len([r for r in t.rows if r not in t.study.extra_rows])
@@ -89,6 +130,9 @@ def coverage_lines(t: StudyTable) -> list[str]:
                      + ", ".join(t.missing_datasets) + ".")
     else:
         lines.append("Every dataset of the study has runs.")
+    legend = significance_legend(t)
+    if legend:
+        lines.append(legend)
     lines.append(f"Runs used: {t.runs_used} (FINISHED, latest per config hash).")
     return lines
 
@@ -146,3 +190,45 @@ def write_outputs(t: StudyTable, out_dir: str | Path) -> dict[str, Path]:
     long.to_csv(paths["csv"], index=False, float_format="%.6f")
     paths["tex"].write_text(to_latex(t))
     return paths
+
+
+def stats_to_markdown(t: StudyTable) -> str:
+    """``<study>_stats.md``: every test behind the table's markers, row by row."""
+    from .stats import ALPHA, OVERALL, ROPE, TIE
+
+    st = t.stats
+    lines = [f"# Statistical tests: {t.study.title}", "",
+             f"Study `{t.study.name}`. Unit of evidence: a dataset (AUCROC averaged over its seeds); each row is "
+             f"tested on the datasets where every column has runs. `{OVERALL}`: the per-dataset mean over the "
+             f"rows that have every column ({', '.join(st.overall_rows) or 'none'}). alpha = {ALPHA}.", "",
+             "- Pairwise: Wilcoxon signed-rank (scipy, zero differences split between the signs, as Demšar 2006), "
+             "Holm-corrected over all comparisons of the row (statsmodels). Win/tie/loss per dataset "
+             f"(tie: |difference| <= {TIE}); median and mean difference of a - b.",
+             f"- Bayesian signed-rank (baycomp, Benavoli et al. 2017), region of practical equivalence {ROPE} "
+             "AUCROC: P(a better), P(equivalent), P(b better).",
+             "- Friedman test over all columns (scipy), Nemenyi post-hoc (scikit-posthocs), average ranks "
+             "(1 = best); critical-difference diagrams under `figures/`.", ""]
+    for row in [*t.rows, OVERALL]:
+        pw = st.pairwise[st.pairwise["row"] == row] if not st.pairwise.empty else st.pairwise
+        fr = st.friedman.get(row)
+        if pw.empty and fr is None:
+            continue
+        lines += [f"## {row}", ""]
+        if fr is not None:
+            ranks = ", ".join(f"{c} {r:.2f}" for c, r in fr.ranks.sort_values().items())
+            lines += [f"Friedman chi2 = {fr.statistic:.2f}, p = {fr.p:.3g} over {fr.n_datasets} datasets; "
+                      f"Nemenyi CD = {fr.cd:.2f}. Average ranks: {ranks}.",
+                      f"![CD diagram](figures/{t.study.name}_cd_{row}.png)", ""]
+        if not pw.empty:
+            lines += ["| a | b | n | W/T/L | median diff | mean diff | Wilcoxon p | Holm p | sig. "
+                      "| P(a better) | P(equiv.) | P(b better) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            for r in pw.to_dict("records"):
+                def f(x, spec=".3g"):
+                    return "—" if x is None or x != x else format(x, spec)
+                lines.append(f"| {r['a']} | {r['b']} | {r['n']} | {r['wins']}/{r['ties']}/{r['losses']} "
+                             f"| {f(r['median_diff'], '+.4f')} | {f(r['mean_diff'], '+.4f')} | {f(r['p'])} "
+                             f"| {f(r['p_holm'])} | {'**yes**' if r['significant'] else 'no'} "
+                             f"| {f(r.get('p_better'), '.2f')} | {f(r.get('p_equivalent'), '.2f')} "
+                             f"| {f(r.get('p_worse'), '.2f')} |")
+            lines.append("")
+    return "\n".join(lines) + "\n"

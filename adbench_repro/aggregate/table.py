@@ -25,13 +25,14 @@ class StudyTable:
     """The aggregated study: long cells, the row/column order, paper values and coverage notes."""
 
     study: Study
-    long: pd.DataFrame                   # level,row,column,dataset,value,std_seeds,n_seeds,n_datasets,paper,diff
+    long: pd.DataFrame                   # level,row,column,dataset,value,std_seeds,sd_of_seed_means,n_seeds,...
     records: pd.DataFrame                # one row per (run, column): row,column,dataset,seed,value,run_id
     rows: list[str]
     columns: list[str]
     missing_datasets: list[str] = field(default_factory=list)
     runs_used: int = 0
     runs_unmatched: int = 0
+    stats: object = None                 # aggregate.stats.StudyStats when the spec asks for tests
 
     def value(self, row: str, column: str, level: str = "cell") -> float:
         """The reproduced value of one cell (NaN when missing)."""
@@ -94,6 +95,16 @@ def expected_rows(study: Study, paper: pd.DataFrame | None) -> list[str]:
     return in_paper + [r for r in rows if r not in in_paper]
 
 
+def sd_of_seed_means(records: pd.DataFrame, row: str, column: str) -> float:
+    """Std (ddof 1) over seeds of the dataset-averaged value of one cell, on the datasets that have every
+    seed of the cell (NaN with fewer than 2 seeds): how much the cell moves from one seed to the next."""
+    sub = records[(records["row"] == row) & (records["column"] == column)] if len(records) else records
+    if sub.empty or sub["seed"].nunique() < 2:
+        return np.nan
+    m = sub.pivot_table(index="dataset", columns="seed", values="value", aggfunc="mean").dropna(how="any")
+    return float(m.mean(axis=0).std(ddof=1)) if len(m) else np.nan
+
+
 def build_table(study: Study, records: pd.DataFrame, paper: pd.DataFrame | None) -> StudyTable:
     """Aggregate ``records`` into the long table (see the module docstring)."""
     rows = expected_rows(study, paper)
@@ -114,10 +125,11 @@ def build_table(study: Study, records: pd.DataFrame, paper: pd.DataFrame | None)
             if len(sub):
                 cells.append({"level": "cell", "row": r, "column": c, "dataset": "", "value": sub["value"].mean(),
                               "std_seeds": sub["std_seeds"].mean() if sub["std_seeds"].notna().any() else np.nan,
+                              "sd_of_seed_means": sd_of_seed_means(records, r, c),
                               "n_seeds": int(sub["n_seeds"].max()), "n_datasets": len(sub)})
             else:
                 cells.append({"level": "cell", "row": r, "column": c, "dataset": "", "value": np.nan,
-                              "std_seeds": np.nan, "n_seeds": 0, "n_datasets": 0})
+                              "std_seeds": np.nan, "sd_of_seed_means": np.nan, "n_seeds": 0, "n_datasets": 0})
     cells = pd.DataFrame(cells)
     avgs = []
     for c in columns:
@@ -135,8 +147,8 @@ def build_table(study: Study, records: pd.DataFrame, paper: pd.DataFrame | None)
     else:
         long["paper"] = np.nan
     long["diff"] = long["value"] - long["paper"]
-    order = ["level", "row", "column", "dataset", "value", "std_seeds", "n_seeds", "n_datasets", "n_rows",
-             "paper", "diff"]
+    order = ["level", "row", "column", "dataset", "value", "std_seeds", "sd_of_seed_means", "n_seeds", "n_datasets",
+             "n_rows", "paper", "diff"]
     long = long[order]
     present = set(records["dataset"]) if len(records) else set()
     return StudyTable(study=study, long=long, records=records, rows=rows, columns=columns,

@@ -1,0 +1,220 @@
+"""Are the differences real? Paired tests over datasets, as the field compares methods (Demšar, JMLR 2006).
+
+The unit of evidence is a dataset: each method's AUCROC on a dataset is first averaged over seeds, then
+methods are compared on the datasets where all of them have runs (a complete block design).
+
+* :func:`wilcoxon_holm`: paired Wilcoxon signed-rank tests (scipy; zero differences split between the
+  signs, as Demšar recommends), Holm-corrected over the family of comparisons (statsmodels), with
+  win/tie/loss counts and the median difference; optionally a Bayesian signed-rank test (baycomp) with
+  a region of practical equivalence: P(better), P(equivalent), P(worse).
+* :func:`friedman_nemenyi`: the Friedman test (scipy) over all methods, average ranks (1 = best), the
+  Nemenyi post-hoc p-values (scikit-posthocs) and the critical difference of average ranks.
+* :func:`cd_diagram`: the critical-difference diagram (scikit-posthocs) as a PNG.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: significance level of every test
+ALPHA = 0.05
+#: region of practical equivalence of the Bayesian signed-rank test, in AUCROC
+ROPE = 0.01
+#: Monte-Carlo samples of the Bayesian signed-rank posterior (baycomp's default is 50,000; 10,000 keep the
+#: probabilities within about 0.005 and the aggregator fast)
+BAYES_SAMPLES = 10_000
+#: a per-dataset difference smaller than this counts as a tie in win/tie/loss (below the tables' 3 decimals)
+TIE = 5e-4
+
+
+def dataset_matrix(records: pd.DataFrame, row: str, columns: list[str]) -> pd.DataFrame:
+    """Datasets x ``columns`` of seed-averaged values for one table row, keeping only the datasets that
+    have every column (the paired tests need complete blocks). ``records``: one row per run with
+    ``row, column, dataset, seed, value`` (see ``aggregate.table``)."""
+    sub = records[(records["row"] == row) & records["column"].isin(columns)]
+    if sub.empty:
+        return pd.DataFrame(columns=columns, dtype=float)
+    m = sub.groupby(["dataset", "column"])["value"].mean().unstack("column")
+    m = m.reindex(columns=[c for c in columns if c in m.columns])
+    return m.dropna(how="any").sort_index()
+
+
+def nemenyi_cd(k: int, n: int, alpha: float = ALPHA) -> float:
+    """Critical difference of average ranks for ``k`` methods on ``n`` datasets (Nemenyi):
+    ``q_alpha * sqrt(k (k + 1) / (6 n))`` with ``q_alpha`` the studentized range quantile over sqrt(2)."""
+    from scipy.stats import studentized_range
+
+    q = studentized_range.ppf(1 - alpha, k, np.inf) / math.sqrt(2)
+    return float(q * math.sqrt(k * (k + 1) / (6.0 * n)))
+
+
+def average_ranks(matrix: pd.DataFrame) -> pd.Series:
+    """Average rank of each column over the datasets (1 = highest value; ties get the mean rank)."""
+    return matrix.rank(axis=1, ascending=False, method="average").mean(axis=0)
+
+
+@dataclass
+class Friedman:
+    """Friedman test over the columns of a dataset matrix, with the Nemenyi post-hoc."""
+
+    n_datasets: int
+    statistic: float
+    p: float
+    ranks: pd.Series            # average rank per column (1 = best)
+    nemenyi: pd.DataFrame       # pairwise p-values
+    cd: float                   # critical difference of average ranks at ALPHA
+
+
+def friedman_nemenyi(matrix: pd.DataFrame, alpha: float = ALPHA) -> Friedman | None:
+    """Friedman + Nemenyi on a datasets x methods matrix (None with fewer than 3 methods or 2 datasets)."""
+    from scipy.stats import friedmanchisquare
+    import scikit_posthocs as sp
+
+    n, k = matrix.shape
+    if k < 3 or n < 2:
+        return None
+    stat, p = friedmanchisquare(*[matrix[c].to_numpy() for c in matrix.columns])
+    nem = sp.posthoc_nemenyi_friedman(matrix.to_numpy())
+    nem.index = nem.columns = list(matrix.columns)
+    return Friedman(n_datasets=n, statistic=float(stat), p=float(p), ranks=average_ranks(matrix),
+                    nemenyi=nem, cd=nemenyi_cd(k, n, alpha))
+
+
+def wilcoxon_holm(matrix: pd.DataFrame, pairs: list[tuple[str, str]], alpha: float = ALPHA,
+                  rope: float | None = ROPE, seed: int = 0) -> pd.DataFrame:
+    """One line per pair ``(a, b)``: the paired Wilcoxon signed-rank test of a vs b over the datasets,
+    Holm-corrected over all ``pairs``. Columns: ``a, b, n, mean_diff, median_diff`` (a - b), ``wins, ties,
+    losses`` (of a; ties within :data:`TIE`), ``statistic, p, p_holm, significant`` and, with ``rope``,
+    ``p_better, p_equivalent, p_worse`` (Bayesian signed-rank, baycomp, seeded)."""
+    from scipy.stats import wilcoxon
+    from statsmodels.stats.multitest import multipletests
+
+    out = []
+    for a, b in pairs:
+        d = (matrix[a] - matrix[b]).to_numpy()
+        line = {"a": a, "b": b, "n": len(d), "mean_diff": float(np.mean(d)) if len(d) else np.nan,
+                "median_diff": float(np.median(d)) if len(d) else np.nan,
+                "wins": int((d > TIE).sum()), "ties": int((np.abs(d) <= TIE).sum()), "losses": int((d < -TIE).sum()),
+                "statistic": np.nan, "p": np.nan}
+        if len(d) >= 2 and np.any(d != 0):
+            res = wilcoxon(matrix[a].to_numpy(), matrix[b].to_numpy(), zero_method="zsplit")
+            line.update(statistic=float(res.statistic), p=float(res.pvalue))
+        elif len(d) >= 2:
+            line.update(statistic=0.0, p=1.0)
+        if rope is not None:
+            line.update(bayes_signed_rank(matrix[a].to_numpy(), matrix[b].to_numpy(), rope, seed))
+        out.append(line)
+    df = pd.DataFrame(out)
+    if df.empty:
+        return df
+    tested = df["p"].notna()
+    df["p_holm"] = np.nan
+    if tested.any():
+        df.loc[tested, "p_holm"] = multipletests(df.loc[tested, "p"].to_numpy(), alpha=alpha, method="holm")[1]
+    df["significant"] = df["p_holm"] < alpha
+    return df
+
+
+def bayes_signed_rank(a: np.ndarray, b: np.ndarray, rope: float, seed: int = 0) -> dict[str, float]:
+    """Bayesian signed-rank test (Benavoli et al. 2017, baycomp): P(a better), P(within rope), P(b better)."""
+    import baycomp
+
+    if len(a) < 2:
+        return {"p_better": np.nan, "p_equivalent": np.nan, "p_worse": np.nan}
+    p_a, p_rope, p_b = baycomp.two_on_multiple(np.asarray(a, float), np.asarray(b, float), rope=rope,
+                                               random_state=seed, nsamples=BAYES_SAMPLES)
+    return {"p_better": float(p_a), "p_equivalent": float(p_rope), "p_worse": float(p_b)}
+
+
+def cd_diagram(fr: Friedman, title: str, path: str | Path, alpha: float = ALPHA) -> Path:
+    """Draw the critical-difference diagram of ``fr`` (methods on an average-rank axis, 1 = best; bars
+    join methods that the Nemenyi test does not separate) to ``path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import scikit_posthocs as sp
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(fr.ranks) + 1.2))
+    sp.critical_difference_diagram(fr.ranks, fr.nemenyi, ax=ax, alpha=alpha)
+    ax.set_title(f"{title}\nFriedman p = {fr.p:.2g} over {fr.n_datasets} datasets; Nemenyi CD = {fr.cd:.2f} "
+                 f"(alpha = {alpha})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+OVERALL = "overall"
+
+
+@dataclass
+class StudyStats:
+    """The tests of one study: per table row (and ``overall``, on the rows' per-dataset mean)."""
+
+    baseline: str | None
+    reference: str | None
+    pairwise: pd.DataFrame               # row, a, b, n, ..., p_holm, significant (see wilcoxon_holm)
+    friedman: dict[str, Friedman]
+    overall_rows: list[str]              # the rows whose per-dataset mean is tested as ``overall``
+
+    def differs(self, row: str, column: str, other: str | None) -> bool:
+        """Whether ``column`` differs significantly from ``other`` in ``row`` (after Holm)."""
+        if other is None or other == column or self.pairwise.empty:
+            return False
+        p = self.pairwise
+        hit = p[(p["row"] == row) & (((p["a"] == column) & (p["b"] == other)) | ((p["a"] == other) & (p["b"] == column)))]
+        return bool(len(hit)) and bool(hit["significant"].iloc[0])
+
+
+def comparison_pairs(columns: list[str], baseline: str | None, reference: str | None) -> list[tuple[str, str]]:
+    """Every column vs the baseline, then every other column vs the reference (the pair of the two once)."""
+    pairs = [(c, baseline) for c in columns if baseline and c != baseline]
+    pairs += [(reference, c) for c in columns if reference and c not in (reference, baseline)]
+    return pairs
+
+
+def overall_matrix(records: pd.DataFrame, rows: list[str], columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """``(matrix, rows used)``: datasets x columns of the mean over the ``rows`` that have every column
+    (each seed-averaged), on the datasets that all of them have complete: one block per dataset, so the
+    blocks stay independent."""
+    mats = {r: dataset_matrix(records, r, columns) for r in rows}
+    mats = {r: m for r, m in mats.items() if len(m) and list(m.columns) == columns}
+    if not mats:
+        return pd.DataFrame(columns=columns, dtype=float), []
+    common = sorted(set.intersection(*(set(m.index) for m in mats.values())))
+    return sum(m.loc[common] for m in mats.values()) / len(mats), list(mats)
+
+
+def study_stats(records: pd.DataFrame, rows: list[str], columns: list[str], baseline: str | None,
+                reference: str | None, extra_rows: list[str] = (), rope: float | None = ROPE) -> StudyStats:
+    """Run every test of a study: per row, and ``overall`` over the rows that are not ``extra_rows``."""
+    pairs = comparison_pairs(columns, baseline, reference)
+    lines, fried = [], {}
+    main_rows = [r for r in rows if r not in extra_rows]
+    blocks = [(r, dataset_matrix(records, r, columns)) for r in rows]
+    overall_rows: list[str] = []
+    if len(main_rows) > 1:
+        overall, overall_rows = overall_matrix(records, main_rows, columns)
+        blocks.append((OVERALL, overall))
+    for row, m in blocks:
+        if m.empty or list(m.columns) != columns:
+            continue  # a column without runs: no complete blocks
+        if pairs:
+            res = wilcoxon_holm(m, pairs, rope=rope)
+            res.insert(0, "row", row)
+            lines.append(res)
+        fr = friedman_nemenyi(m)
+        if fr is not None:
+            fried[row] = fr
+    pairwise = pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(
+        columns=["row", "a", "b", "n", "p", "p_holm", "significant"])
+    return StudyStats(baseline=baseline, reference=reference, pairwise=pairwise, friedman=fried,
+                      overall_rows=overall_rows)
