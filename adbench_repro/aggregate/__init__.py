@@ -18,6 +18,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..studies import STUDY_DIR, Study, load_study
+from .claims import write_claims
 from .expected import CONF_DIR, expected_configs
 from .figures import plot_study
 from .render import stats_to_markdown, to_markdown, write_outputs
@@ -93,6 +94,7 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
             result.outputs["stats"] = path
             for row, fr in table.stats.friedman.items():
                 cd_diagram(fr, f"{study.name}: {row}", out_dir / "figures" / f"{study.name}_cd_{row}.png")
+        result.outputs["claims"] = write_claims(out_dir)
     return result
 
 
