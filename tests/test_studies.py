@@ -29,6 +29,7 @@ EXPECTED_RUNS = {
     "fig4": N_CLASSICAL * DETS * 6 * 2,
     "fig5": N_CLASSICAL * DETS * (4 + 3 + 2 + 1),
     "fig7": N_CLASSICAL * 2 * 8 * 5,            # 2 Deep SAD variants x 8 columns x 5 seeds
+    "table1_dedup": 12 * 4 * 8,                 # beyond the paper: 12 small datasets, 4 CPU detectors
 }
 
 

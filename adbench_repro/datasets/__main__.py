@@ -1,4 +1,8 @@
-"""Dataset card: ``python -m adbench_repro.datasets [--root DIR] [--family classical|cv|nlp]``.
+"""Dataset card: ``python -m adbench_repro.datasets [--root DIR] [--family classical|cv|nlp] [--audit]``.
+
+``--audit`` prints the leakage audit instead (:mod:`.audit`): per dataset, the share of test rows that
+have an exact duplicate among the training rows with and without ADBench's resampling of small datasets,
+and the pairs of datasets that share rows.
 
 Lists every ADBench dataset with family, rows, features, anomaly %, whether it is present locally,
 and what the ADBench protocol does to it (duplicated to 1000 rows / subsampled to 10000 rows).
@@ -45,7 +49,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", default=None, help="data root (default: $ADBENCH_DATA or ./data/adbench)")
     ap.add_argument("--family", choices=sorted(FAMILIES), default=None)
+    ap.add_argument("--audit", action="store_true", help="leakage audit (Markdown) instead of the card")
+    ap.add_argument("--seed", type=int, default=0, help="split seed of the audit (default: 0)")
     args = ap.parse_args(argv)
+    if args.audit:
+        from .audit import audit, audit_markdown
+
+        print(audit_markdown(*audit(args.root, args.family or "classical", args.seed), seed=args.seed), end="")
+        return
     rows = card_rows(args.root, args.family)
     print(f"data root: {resolve_data_root(args.root).resolve()}")
     print(f"{'dataset':<24} {'family':<15} {'rows':>7} {'feat':>5} {'anom%':>6} {'local':>5}  protocol")
