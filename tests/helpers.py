@@ -1,4 +1,4 @@
-"""Helpers shared by the runner/sweep tests: compose configs, run the CLI, read an MLflow store."""
+"""Helpers shared by the tests: compose configs, run the CLI, read an MLflow store, write synthetic study tables."""
 
 from __future__ import annotations
 
@@ -42,3 +42,27 @@ def runs_in_store(tracking_uri: str, experiment: str = "nng-mix"):
     if exp is None:
         return []
     return client.search_runs([exp.experiment_id], max_results=10000)
+
+
+def synthetic_study(name: str, rows: list[str], shift: dict[str, float], out_dir: Path, n_datasets: int = 15,
+                    noise: float = 0.0, datasets: list[str] | None = None) -> None:
+    """Write ``<out_dir>/<name>.csv`` as the aggregator would, from made-up runs: every column is a base value
+    per dataset plus ``shift[column]`` (0 when absent) plus optional noise."""
+    import numpy as np
+    import pandas as pd
+
+    from adbench_repro.aggregate.render import write_outputs
+    from adbench_repro.aggregate.table import build_table
+    from adbench_repro.studies import load_study
+
+    study = load_study(name)
+    rng = np.random.default_rng(1)
+    recs = []
+    for row in rows:
+        base = rng.uniform(0.6, 0.85, n_datasets)
+        for i, ds in enumerate((datasets or study.datasets)[:n_datasets]):
+            for col in study.columns:
+                value = base[i] + shift.get(col.label, 0.0) + (rng.normal(0, noise) if noise else 0.0)
+                recs.append({"row": row, "column": col.label, "dataset": ds, "seed": 0, "value": value,
+                             "run_id": f"{row}{i}{col.label}", "config_hash": f"{row}{i}{col.label}"})
+    write_outputs(build_table(study, pd.DataFrame(recs), None), out_dir)

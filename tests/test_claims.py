@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from adbench_repro.aggregate.claims import (NOT_REPRODUCED, NOT_RUN, PARTLY, REPRODUCED, build_claims,
                                             write_claims)
-from adbench_repro.aggregate.render import write_outputs
-from adbench_repro.aggregate.table import build_table
-from adbench_repro.studies import load_study
-
-
-def synthetic_study(name: str, rows: list[str], shift: dict[str, float], tmp_path, n_datasets: int = 15,
-                    noise: float = 0.0) -> None:
-    """Write ``<tmp>/<name>.csv`` as the aggregator would, from made-up runs: every column is a base value
-    per dataset plus ``shift[column]`` (0 when absent) plus optional noise."""
-    study = load_study(name)
-    rng = np.random.default_rng(1)
-    recs = []
-    for row in rows:
-        base = rng.uniform(0.6, 0.85, n_datasets)
-        for i, ds in enumerate(study.datasets[:n_datasets]):
-            for col in study.columns:
-                recs.append({"row": row, "column": col.label, "dataset": ds, "seed": 0,
-                             "value": base[i] + shift.get(col.label, 0.0) + rng.normal(0, noise) if noise else
-                             base[i] + shift.get(col.label, 0.0), "run_id": f"{row}{i}{col.label}",
-                             "config_hash": f"{row}{i}{col.label}"})
-    write_outputs(build_table(study, pd.DataFrame(recs), None), tmp_path)
+from helpers import synthetic_study
 
 
 def verdicts(tmp_path) -> dict[str, str]:

@@ -20,6 +20,7 @@ import pandas as pd
 from ..studies import STUDY_DIR, Study, load_study
 from .claims import write_claims
 from .expected import CONF_DIR, expected_configs
+from .leakage import write_leakage
 from .figures import plot_study
 from .render import stats_to_markdown, to_markdown, write_outputs
 from .stats import cd_diagram, study_stats
@@ -95,6 +96,8 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
             for row, fr in table.stats.friedman.items():
                 cd_diagram(fr, f"{study.name}: {row}", out_dir / "figures" / f"{study.name}_cd_{row}.png")
         result.outputs["claims"] = write_claims(out_dir)
+        if study.name in ("table1", "table1_dedup"):
+            result.outputs["leakage"] = write_leakage(out_dir)
     return result
 
 
