@@ -24,8 +24,8 @@ from .leakage import write_leakage
 from .figures import plot_study
 from .render import stats_to_markdown, to_markdown, write_outputs
 from .stats import cd_diagram, study_stats
-from .runs import (DEFAULT_EXPERIMENT, RunsError, export_runs, latest_per_config, read_mlflow, read_run_files,
-                   resolve_tracking_uri)
+from .runs import (DEFAULT_EXPERIMENT, RunsError, compute_markdown, export_runs, latest_per_config, read_mlflow,
+                   read_run_files, resolve_tracking_uri)
 from .table import StudyTable, build_table, load_paper, records_from_runs
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,8 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
             for row, fr in table.stats.friedman.items():
                 cd_diagram(fr, f"{study.name}: {row}", out_dir / "figures" / f"{study.name}_cd_{row}.png")
         result.outputs["claims"] = write_claims(out_dir)
+        (out_dir / "compute.md").write_text(compute_markdown(sorted((out_dir / "runs").glob("*.csv.gz"))))
+        result.outputs["compute"] = out_dir / "compute.md"
         if study.name in ("table1", "table1_dedup"):
             result.outputs["leakage"] = write_leakage(out_dir)
     return result
