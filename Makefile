@@ -17,11 +17,12 @@ STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) 
 .PHONY: help setup data test test-slow test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \
         reproduce-all reproduce-table1 reproduce-table2 reproduce-table3 reproduce-table4 reproduce-table5 \
         reproduce-table6 reproduce-table7 reproduce-table8 reproduce-fig3a reproduce-fig3b reproduce-fig4 \
-        reproduce-fig5 reproduce-fig7 clean
+        reproduce-fig5 reproduce-fig7 reproduce-table1_dedup clean
 
-help: ## list the targets
-	@grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
-	@printf "  \033[36m%-20s\033[0m %s\n" "reproduce-<study>" "run a study (resuming), then rebuild results/<study>.md; QUICK=1 DETECTORS=a,b DATASETS=a,b JOBS=n"
+help: ## list the targets (coloured on a terminal only)
+	@if [ -t 1 ]; then c='\033[36m'; e='\033[0m'; else c=''; e=''; fi; \
+	grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v c="$$c" -v e="$$e" '{printf "  %s%-20s%s %s\n", c, $$1, e, $$2}'; \
+	printf "  $$c%-20s$$e %s\n" "reproduce-<study>" "run a study (resuming), then rebuild results/<study>.md; QUICK=1 DETECTORS=a,b DATASETS=a,b SEEDS=0,1 JOBS=n"
 	@echo "                       studies: $(STUDIES)"
 
 setup: ## create .venv and install the package with dev extras (CPU torch 2.13.0)
@@ -59,7 +60,7 @@ bench-detectors: ## tensor-sliced DeepSAD vs a Dataset/DataLoader reference; fit
 bench-sweep: ## QUICK sweep with 1 worker vs all cores: runs/min, speed-up, overhead per run
 	$(PYTHON) scripts/bench_sweep.py
 
-STUDIES := table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7
+STUDIES := table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7 table1_dedup
 REPRODUCE_TARGETS := $(addprefix reproduce-,$(STUDIES))
 
 $(REPRODUCE_TARGETS): reproduce-%: ## run a study (resuming), then rebuild results/<study>.md, e.g. make reproduce-table1 QUICK=1

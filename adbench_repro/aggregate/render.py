@@ -8,6 +8,8 @@ from pathlib import Path
 from .table import AVERAGE, StudyTable
 
 MISSING = "—"
+#: measured FT-Transformer fit time on this project's 2-core CPU (scripts/bench_detectors.py, 19_landsat)
+FTT_CPU_COST = "~31 min per run"
 PARTIAL = " †"
 
 
@@ -130,6 +132,13 @@ def coverage_lines(t: StudyTable) -> list[str]:
                      + ", ".join(t.missing_datasets) + ".")
     else:
         lines.append("Every dataset of the study has runs.")
+    empty = [r for r in t.rows if t.study.rows == "detector"
+             and not (cells[(cells["row"] == r)]["n_datasets"] > 0).any()]
+    if empty:
+        lines.append(f"Rows without runs: {', '.join(empty)}. Run them with `python -m adbench_repro.reproduce "
+                     f"{t.study.name} --detectors {','.join(empty)}`"
+                     + (f"; FTTransformer costs {FTT_CPU_COST} on a 2-core CPU (`results/bench/detectors.txt`): "
+                        "add `device=cuda` on a GPU" if "fttransformer" in empty else "") + ".")
     legend = significance_legend(t)
     if legend:
         lines.append(legend)
