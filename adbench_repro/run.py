@@ -34,8 +34,9 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from . import tracking
 from .confighash import config_hash, effective_multiplier
-from .datasets import FAMILIES, get_dataset, load_arrays, make_split
+from .datasets import FAMILIES, DataError, get_dataset, load_arrays, make_split
 from .provenance import git_commit, package_version
+from .validate import ConfigError, check_config, check_overrides
 from .sweep.claims import claim
 
 log = logging.getLogger("adbench_repro.run")
@@ -106,6 +107,7 @@ def run_experiment(cfg: DictConfig) -> dict:
     """Run (or skip) one configuration; returns ``{"status": "finished"|"skipped", "run_id", "aucroc"?}``."""
     from .devices import resolve_device  # torch import deferred until needed
 
+    check_config(cfg)  # settings in range, before data or the store are touched
     device = resolve_device(str(cfg.device))  # fail before any work on a bad device
     if str(cfg.dataset.name) in FAMILIES:
         raise ValueError(f"dataset={cfg.dataset.name} names a dataset family; sweep it with -m "
@@ -199,8 +201,16 @@ def _execute(cfg: DictConfig, client, run_id: str, device: str) -> dict:
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> dict:
-    """Hydra entry point."""
-    return run_experiment(cfg)
+    """Hydra entry point. A single run's configuration or data error is one line on stderr and exit code 2
+    (the traceback with HYDRA_FULL_ERROR=1); in a multirun it fails the job, reported in the summary."""
+    try:
+        return run_experiment(cfg)
+    except (ConfigError, DataError) as exc:
+        single = not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN
+        if not single or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 
 def _sigterm_as_interrupt(signum, frame) -> None:
@@ -216,6 +226,11 @@ def cli(argv: list[str] | None = None) -> None:
     # sweep stops its workers, instead of the process vanishing with its run left RUNNING
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    problems = check_overrides(argv)  # every job's names and numbers, before the first job starts
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     saved = sys.argv
     sys.argv = [saved[0] if saved else "adbench_repro.run", *argv]
     try:

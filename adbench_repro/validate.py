@@ -1,0 +1,121 @@
+"""Check settings before any work: names that exist, numbers in range, errors a person reads in one line.
+
+Two checks, both before data is loaded or the tracking store is touched:
+
+* :func:`check_overrides`: the command line of ``python -m adbench_repro.run [-m]``, every value of every
+  comma/range sweep included, so a multirun with one bad job fails before its first job starts;
+* :func:`check_config`: the composed configuration of one run (values from config or jobs files too).
+
+Each problem is a :class:`ConfigError` whose message says what is wrong, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from pathlib import Path
+
+from .datasets.catalog import FAMILIES, all_datasets
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+#: config groups whose value names a file conf/<group>/<name>.yaml, and the command that lists them
+GROUPS = {"dataset": "python -m adbench_repro.datasets", "augmenter": "ls conf/augmenter",
+          "detector": "ls conf/detector", "label_ratio": "ls conf/label_ratio"}
+SEED_MAX = 2**32 - 1
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message names it and says how to fix it."""
+
+
+def _names(group: str) -> list[str]:
+    names = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    if group == "dataset":  # families are valid in a multirun (the sweeper expands them)
+        names += sorted(FAMILIES)
+    return names
+
+
+def unknown_name(group: str, name: str) -> str:
+    """The message for an unknown name in a config group: up to 5 close matches and the listing command."""
+    options = _names(group)
+    close = difflib.get_close_matches(name, options, n=5, cutoff=0.6)
+    if group == "dataset" and not close:  # ADBench ids: match the part after the number too
+        close = [d.name for d in all_datasets() if name.lower() in d.name.lower()][:5]
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return f"unknown {group} '{name}' ({group}={name}); {hint}`{GROUPS[group]}` lists them all"
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) or (isinstance(v, float) and v.is_integer())
+
+
+def check_value(key: str, value) -> str | None:
+    """The problem with one value of a checked setting, or None."""
+    if key == "multiplier":
+        if not _is_int(value) or value < 0:
+            return (f"multiplier={value} must be a whole number >= 0 (pseudo-anomalies = multiplier x labeled "
+                    "anomalies); e.g. multiplier=10")
+    elif key == "seed":
+        if not _is_int(value) or not 0 <= value <= SEED_MAX:
+            return f"seed={value} must be a whole number in [0, {SEED_MAX}]; e.g. seed=0"
+    elif key in ("protocol.pollution", "label_ratio.la", "label_ratio.keep"):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        lo_open = key != "protocol.pollution"
+        if not ok or not (0 < value <= 1 if lo_open else 0 <= value <= 1):
+            return f"{key}={value} must be a number in {'(0, 1]' if lo_open else '[0, 1]'}"
+    elif key == "protocol.test_size":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not ok or not 0 < value < 1:
+            return f"protocol.test_size={value} must be a number in (0, 1); ADBench uses 0.3"
+    elif key == "device":
+        v = str(value)
+        if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
+            return f"device={value} must be auto, cpu, cuda or cuda:N"
+    elif key == "threads":
+        if value not in (None, "auto") and (not _is_int(value) or value < 1):
+            return f"threads={value} must be 'auto' or a whole number >= 1"
+    elif key in GROUPS:
+        if str(value) not in _names(key):
+            return unknown_name(key, str(value))
+    return None
+
+
+CHECKED = ("multiplier", "seed", "protocol.pollution", "protocol.test_size", "label_ratio.la", "label_ratio.keep",
+           "device", "threads", *GROUPS)
+
+
+def check_overrides(argv: list[str]) -> list[str]:
+    """Every problem in the command-line overrides (each value of a sweep checked); [] when fine."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    overrides = [a for a in argv if not a.startswith("-")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as exc:  # noqa: BLE001 - Hydra's own message is precise
+        return [f"cannot parse the overrides: {exc}".splitlines()[0]]
+    problems = []
+    for o in parsed:
+        key = o.key_or_group
+        if key not in CHECKED or o.is_delete():
+            continue
+        if o.is_sweep_override():
+            try:
+                values = list(o.sweep_iterator())
+            except Exception:  # noqa: BLE001 - glob() needs Hydra's config loader: checked per job
+                continue
+        else:
+            values = [o.value()]
+        problems += [p for p in (check_value(key, v) for v in values) if p]
+    return problems
+
+
+def check_config(cfg) -> None:
+    """Raise :class:`ConfigError` for the first problem in a composed run configuration."""
+    values = {"multiplier": cfg.get("multiplier"), "seed": cfg.get("seed"), "device": cfg.get("device"),
+              "threads": cfg.get("threads", "auto"),
+              "protocol.pollution": cfg.protocol.get("pollution"), "protocol.test_size": cfg.protocol.get("test_size"),
+              "label_ratio.la": cfg.label_ratio.get("la"), "label_ratio.keep": cfg.label_ratio.get("keep")}
+    for key, value in values.items():
+        problem = check_value(key, value)
+        if problem:
+            raise ConfigError(problem)

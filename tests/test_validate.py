@@ -1,0 +1,48 @@
+"""Settings are checked before any work, and errors are one line naming the setting (issue: a newcomer's hour)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from adbench_repro.validate import check_overrides, check_value
+from helpers import run_cli
+
+
+def clean_env(adbench_root) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_", "HYDRA_"))}
+    env["ADBENCH_DATA"] = str(adbench_root)
+    return env
+
+
+@pytest.mark.parametrize("args,setting", [
+    (["dataset=99_nope"], "dataset"),
+    (["multiplier=2.5"], "multiplier"),
+    (["multiplier=-5"], "multiplier"),
+    (["multiplier=abc"], "multiplier"),
+    (["seed=-1"], "seed"),
+    (["protocol.pollution=1.5"], "protocol.pollution"),
+    (["device=gpu"], "device"),
+    (["-m", "dataset=6_cardio,99_nope", "detector=mlp"], "dataset"),
+])
+def test_bad_settings_exit_2_in_one_line_before_any_work(args, setting, tmp_path, adbench_root):
+    res = run_cli(args, cwd=tmp_path, env=clean_env(adbench_root))
+    assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
+    lines = res.stderr.strip().splitlines()
+    assert 1 <= len(lines) <= 3 and lines[0].startswith("error: ") and setting in lines[0]
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "multirun").exists()  # nothing ran
+
+
+def test_unknown_names_suggest_close_ones_and_the_listing_command():
+    msg = check_value("dataset", "cardio")
+    assert "6_cardio" in msg and "python -m adbench_repro.datasets" in msg
+    assert "nng_mix" in check_value("augmenter", "nngmix")
+    assert check_value("dataset", "classical") is None  # a family is fine (multirun expands it)
+
+
+def test_every_job_of_a_sweep_is_checked_and_all_problems_are_listed():
+    problems = check_overrides(["-m", "dataset=6_cardio,99_nope,98_nope", "seed=range(0,3)", "multiplier=1,-2"])
+    assert len(problems) == 3
+    assert check_overrides(["dataset=6_cardio", "seed=4294967295", "multiplier=0", "augmenter.k=5"]) == []
