@@ -49,17 +49,24 @@ def client_for(tracking_uri: str) -> MlflowClient:
     return MlflowClient(tracking_uri=tracking_uri)
 
 
+#: MLflow 3's UI opens an experiment of this kind on its runs table (not on the GenAI traces page)
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+
+
 def ensure_experiment(client: MlflowClient, name: str) -> str:
-    """The id of experiment ``name``, creating it (race-safe) when missing."""
+    """The id of experiment ``name``, creating it (race-safe) when missing, as a model-training experiment."""
 
     def get_or_create() -> str:
         exp = client.get_experiment_by_name(name)
         if exp is not None:
             if exp.lifecycle_stage == "deleted":
                 raise MlflowException(f"MLflow experiment {name!r} is deleted; restore it or set mlflow.experiment_name")
+            for key, value in EXPERIMENT_KIND.items():
+                if key not in exp.tags:  # a store made before the tag was set
+                    client.set_experiment_tag(exp.experiment_id, key, value)
             return exp.experiment_id
         try:
-            return client.create_experiment(name)
+            return client.create_experiment(name, tags=EXPERIMENT_KIND)
         except MlflowException as exc:
             if "already exists" in str(exc).lower() or "unique constraint" in str(exc).lower():
                 return client.get_experiment_by_name(name).experiment_id

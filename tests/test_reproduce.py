@@ -116,3 +116,12 @@ def test_time_estimate_scales_measured_runs_by_dataset_size(tmp_path):
     assert measured == {"mlp"}
     assert abs(est["mlp"] - 15.0) < 1e-9
     assert est["xgbod"] == DEFAULT_SECONDS_PER_RUN["xgbod"]
+
+
+def test_experiments_are_created_as_model_training_for_the_mlflow_ui(tmp_path):
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/m.db")
+    exp = tracking.ensure_experiment(client, "nng-mix")
+    assert client.get_experiment(exp).tags["mlflow.experimentKind"] == "custom_model_development"
+    old = client.create_experiment("older")  # made without the tag: set on first use
+    tracking.ensure_experiment(client, "older")
+    assert client.get_experiment(old).tags["mlflow.experimentKind"] == "custom_model_development"
