@@ -177,7 +177,7 @@ def _execute(cfg: DictConfig, client, run_id: str, device: str) -> dict:
         fit_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        scores = np.asarray(detector.score(split.X_test), dtype=np.float64).reshape(-1)
+        scores = np.asarray(detector.decision_function(split.X_test), dtype=np.float64).reshape(-1)
         score_s = time.perf_counter() - t0
     if scores.shape != split.y_test.shape or not np.isfinite(scores).all():
         raise RuntimeError(f"detector {cfg.detector._target_} returned {scores.shape} scores for "

@@ -67,13 +67,13 @@ def test_contract(name, blobs, capsys):
     before = rng_states()
     det = make_detector(name, seed=3)
     assert det.fit(X, y) is det
-    scores = det.score(X_test)
+    scores = det.decision_function(X_test)
     after = rng_states()
     assert np.array_equal(before[0], after[0]) and torch.equal(before[1], after[1]), "global RNG state changed"
     assert isinstance(scores, np.ndarray) and scores.dtype == np.float64 and scores.shape == (len(X_test),)
     assert np.isfinite(scores).all()
     assert roc_auc_score(y_test, scores) > 0.8
-    again = make_detector(name, seed=3).fit(X, y).score(X_test)
+    again = make_detector(name, seed=3).fit(X, y).decision_function(X_test)
     np.testing.assert_array_equal(scores, again)  # same config + seed => same scores on the CPU
     assert capsys.readouterr().out == ""  # no printing
 
@@ -95,16 +95,16 @@ def test_bad_labels_raise_a_clear_error(name, bad_y, message, blobs):
 
 
 @pytest.mark.parametrize("name", CONFIGS)
-def test_score_checks_fit_and_feature_count(name, blobs):
+def test_decision_function_checks_fit_and_feature_count(name, blobs):
     X, y = blobs
     det = make_detector(name)
-    with pytest.raises(RuntimeError, match="before score"):
-        det.score(X)
+    with pytest.raises(RuntimeError, match="before decision_function"):
+        det.decision_function(X)
     det.fit(X, y)
     with pytest.raises(ValueError, match="features"):
-        det.score(X[:, :3])
+        det.decision_function(X[:, :3])
     with pytest.raises(ValueError, match="NaN"):
-        det.score(np.where(np.eye(len(X), 5, dtype=bool), np.nan, X))
+        det.decision_function(np.where(np.eye(len(X), 5, dtype=bool), np.nan, X))
 
 
 @pytest.mark.parametrize("name", sorted(CLASSIFIERS))
@@ -153,8 +153,8 @@ def test_deepsad_loss_matches_the_paper():
 def test_deepsad_without_labels_is_deep_svdd_and_uses_the_seed(blobs):
     X, y_true = blobs
     y = np.zeros(len(X), dtype=int)
-    s0 = make_detector("deepsad", seed=0).fit(X, y).score(X)
-    s1 = make_detector("deepsad", seed=1).fit(X, y).score(X)
+    s0 = make_detector("deepsad", seed=0).fit(X, y).decision_function(X)
+    s1 = make_detector("deepsad", seed=1).fit(X, y).decision_function(X)
     assert not np.array_equal(s0, s1)
     assert roc_auc_score(y_true, s0) > 0.8  # the far blob is far from c even without labels
 
@@ -224,15 +224,15 @@ def test_pyod_passes_kwargs_and_seed_and_ignores_labels(blobs):
     assert knn.model_.n_neighbors == 7
     iforest = PyODDetector(name="IForest", seed=11).fit(X, y)
     assert iforest.model_.random_state == 11
-    np.testing.assert_array_equal(iforest.score(X), PyODDetector(name="IForest", seed=11).fit(X, None).score(X))
+    np.testing.assert_array_equal(iforest.decision_function(X), PyODDetector(name="IForest", seed=11).fit(X, None).decision_function(X))
     with pytest.raises(ValueError, match="n_neighbours"):
         PyODDetector(name="KNN", kwargs={"n_neighbours": 7})
 
 
 def test_pyod_detector_without_random_state_is_still_seeded(blobs):
     X, y = blobs
-    a = PyODDetector(name="LODA", seed=2).fit(X, y).score(X)
-    b = PyODDetector(name="LODA", seed=2).fit(X, y).score(X)
+    a = PyODDetector(name="LODA", seed=2).fit(X, y).decision_function(X)
+    b = PyODDetector(name="LODA", seed=2).fit(X, y).decision_function(X)
     np.testing.assert_array_equal(a, b)
 
 
@@ -247,6 +247,6 @@ def test_full_defaults_on_cardio(name, adbench_root):
     X, y = split.training_set()
     cfg = OmegaConf.load(CONF_DIR / f"{name}.yaml")
     # CUDA when present: FT-Transformer takes ~20 min on 2 CPU cores here
-    scores = hydra.utils.instantiate(cfg, seed=0, device=resolve_device("auto")).fit(X, y).score(split.X_test)
+    scores = hydra.utils.instantiate(cfg, seed=0, device=resolve_device("auto")).fit(X, y).decision_function(split.X_test)
     # ADBench (10% labeled) reports AUCROC ~0.9+ on cardio for all five; 0.75 is a modest floor
     assert roc_auc_score(split.y_test, scores) > 0.75

@@ -49,6 +49,6 @@ def test_deepsad_fits_on_cuda(blobs):
     X, y = blobs
     det = DeepSAD(ae_epochs=5, epochs=5, seed=0, device=resolve_device("cuda")).fit(X, y)
     assert next(det.net_.parameters()).is_cuda and det.c_.is_cuda
-    scores = det.score(X)
+    scores = det.decision_function(X)
     assert scores.dtype == np.float64 and np.isfinite(scores).all()
     assert roc_auc_score(y, scores) > 0.8

@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .base import Detector
-from .inputs import check_features, check_fit_inputs, check_fitted
+from .inputs import check_fit_inputs
 from .torch_utils import batch_slices, predict_batched, seeded_torch, torch_device
 
 logger = logging.getLogger(__name__)
@@ -205,10 +205,8 @@ class DeepSAD(Detector):
                     time.perf_counter() - t0)
         return self
 
-    def score(self, X) -> np.ndarray:
+    def _decision_function(self, X) -> np.ndarray:
         """Squared distance of each row's code to ``c`` (higher = more anomalous)."""
-        check_fitted(self.net_ is not None, self.name)
-        X = check_features(X, self.name, self.n_features_)
         dev = self.c_.device
         self.net_.eval()
         return predict_batched(lambda xb: ((self.net_(xb) - self.c_) ** 2).sum(dim=1), X, dev, self.score_batch_size)

@@ -19,7 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from .base import Detector
-from .inputs import check_features, check_fit_inputs, check_fitted
+from .inputs import check_fit_inputs
 from .torch_utils import batch_slices, predict_batched, seeded_torch, torch_device
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,6 @@ class FTTransformerDetector(Detector):
         dev = next(self.model_.parameters()).device
         return predict_batched(lambda xb: torch.sigmoid(self._logits(xb)), X, dev, self.score_batch_size)
 
-    def score(self, X) -> np.ndarray:
+    def _decision_function(self, X) -> np.ndarray:
         """Probability of the anomaly class (sigmoid of the logit)."""
-        check_fitted(self.model_ is not None, self.name)
-        return self._predict(check_features(X, self.name, self.n_features_))
+        return self._predict(X)

@@ -49,6 +49,6 @@ def check_fit_inputs(X, y, name: str, need_anomalies: bool) -> tuple[np.ndarray,
 
 
 def check_fitted(fitted: bool, name: str) -> None:
-    """Raise ``RuntimeError`` when ``score`` is called before ``fit``."""
+    """Raise ``RuntimeError`` when ``decision_function`` is called before ``fit``."""
     if not fitted:
-        raise RuntimeError(f"{name}: call fit(X, y) before score(X)")
+        raise RuntimeError(f"{name}: call fit(X, y) before decision_function(X)")

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from .base import Detector
-from .inputs import check_features, check_fit_inputs, check_fitted
+from .inputs import check_fit_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,6 @@ class MLPDetector(Detector):
         self.n_features_ = X.shape[1]
         return self
 
-    def score(self, X) -> np.ndarray:
+    def _decision_function(self, X) -> np.ndarray:
         """Predicted probability of class 1."""
-        check_fitted(self.model_ is not None, self.name)
-        X = check_features(X, self.name, self.n_features_)
-        return self.model_.predict_proba(X)[:, 1].astype(np.float64)
+        return self.model_.predict_proba(X)[:, 1]

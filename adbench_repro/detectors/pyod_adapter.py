@@ -10,7 +10,7 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from .base import Detector
-from .inputs import check_features, check_fit_inputs, check_fitted
+from .inputs import check_features, check_fit_inputs
 from .rng import seeded_global_rngs
 
 #: class name -> pyod.models module, where the module is not simply the lower-cased name
@@ -90,8 +90,6 @@ class PyODDetector(Detector):
         self.n_features_ = X.shape[1]
         return self
 
-    def score(self, X) -> np.ndarray:
+    def _decision_function(self, X) -> np.ndarray:
         """The detector's ``decision_function`` (pyod: higher = more anomalous)."""
-        check_fitted(self.model_ is not None, self.name)
-        X = check_features(X, self.name, self.n_features_)
-        return np.asarray(self.model_.decision_function(X), dtype=np.float64).reshape(-1)
+        return self.model_.decision_function(X)

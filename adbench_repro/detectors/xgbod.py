@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from .base import Detector
-from .inputs import check_features, check_fit_inputs, check_fitted
+from .inputs import check_fit_inputs
 from .rng import seeded_global_rngs
 
 
@@ -63,8 +63,6 @@ class XGBODDetector(Detector):
         self.n_features_ = X.shape[1]
         return self
 
-    def score(self, X) -> np.ndarray:
+    def _decision_function(self, X) -> np.ndarray:
         """XGBOD's decision scores for ``X``."""
-        check_fitted(self.model_ is not None, self.name)
-        X = check_features(X, self.name, self.n_features_)
-        return np.asarray(self.model_.decision_function(X), dtype=np.float64)
+        return self.model_.decision_function(X)
