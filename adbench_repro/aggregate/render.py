@@ -100,7 +100,7 @@ def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
                             float(sds[c]) if sds is not None and sds[c] == sds[c] else math.nan,
                             significance(t, row, c))
                  for c in t.columns]
-        if level == "average":  # flag averages over fewer rows than the table has
+        if level == "average" and not t.average_rows:  # no complete row: flag averages over fewer rows
             n_rows = len([r for r in t.rows if r not in t.study.extra_rows])
             cells = [text + PARTIAL if 0 < (sub.at[c, "n_rows"] or 0) < n_rows else text
                      for c, text in zip(t.columns, cells)]
@@ -123,10 +123,16 @@ def coverage_lines(t: StudyTable) -> list[str]:
         per_col.append(f"{c}: {lo if lo == hi else f'{lo}-{hi}'} datasets x {len(seeds)} seed(s)")
     lines.append(f"Each cell is the mean over seeds per dataset, then over the datasets that have runs for it "
                  f"(of {len(t.study.datasets)} in the study). Datasets x seeds per column: " + "; ".join(per_col) + ".")
-    lines.append("Columns (and rows) with different dataset coverage are not comparable. Average = mean of the "
-                 f"cells of the column over the rows present;{PARTIAL} = fewer rows than the table has"
-                 + (f" (not counting {', '.join(t.study.extra_rows)}: beyond the paper, not averaged)"
-                    if t.study.extra_rows else "") + ".")
+    main_rows = [r for r in t.rows if r not in t.study.extra_rows]
+    left_out = [r for r in main_rows if r not in t.average_rows]
+    if t.average_rows:
+        avg_text = (f"Average = mean over the rows that have every column ({', '.join(t.average_rows)}"
+                    + (f"; not {', '.join(left_out)}" if left_out else "") + ")")
+    else:
+        avg_text = f"Average = mean of the cells of the column over the rows present;{PARTIAL} = fewer rows than the table has"
+    lines.append("Columns (and rows) with different dataset coverage are not comparable. " + avg_text
+                 + (f"; {', '.join(t.study.extra_rows)}: beyond the paper, not averaged" if t.study.extra_rows else "")
+                 + ".")
     if t.missing_datasets:
         lines.append(f"Datasets of the study without any run here ({len(t.missing_datasets)}): "
                      + ", ".join(t.missing_datasets) + ".")

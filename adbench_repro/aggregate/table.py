@@ -2,8 +2,8 @@
 
 Levels of the result (one long DataFrame, see :func:`build_table`):
 ``dataset`` (one row x column x dataset: mean and std over seeds), ``cell`` (row x column: mean over the
-datasets that have runs) and ``average`` (the Average row: mean of the cells of a column over the rows,
-the spec's ``extra_rows`` beyond the paper left out).
+datasets that have runs) and ``average`` (the Average row: mean of the cells of a column over the rows
+that have every column, or over the rows present when none has; the spec's ``extra_rows`` left out).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class StudyTable:
     runs_used: int = 0
     runs_unmatched: int = 0
     stats: object = None                 # aggregate.stats.StudyStats when the spec asks for tests
+    average_rows: list[str] = field(default_factory=list)  # rows with every column (what Average averages)
 
     def value(self, row: str, column: str, level: str = "cell") -> float:
         """The reproduced value of one cell (NaN when missing)."""
@@ -131,9 +132,15 @@ def build_table(study: Study, records: pd.DataFrame, paper: pd.DataFrame | None)
                 cells.append({"level": "cell", "row": r, "column": c, "dataset": "", "value": np.nan,
                               "std_seeds": np.nan, "sd_of_seed_means": np.nan, "n_seeds": 0, "n_datasets": 0})
     cells = pd.DataFrame(cells)
+    # the Average row averages the rows that have every column, so that all its cells average the same
+    # detectors (as the paper's); without any such row, each column averages the rows it has (flagged)
+    main = cells[~cells["row"].isin(study.extra_rows)]
+    complete = [r for r in rows if r not in study.extra_rows and main[main["row"] == r]["value"].notna().all()]
     avgs = []
     for c in columns:
-        sub = cells[(cells["column"] == c) & cells["value"].notna() & ~cells["row"].isin(study.extra_rows)]
+        sub = main[(main["column"] == c) & main["value"].notna()]
+        if complete:
+            sub = sub[sub["row"].isin(complete)]
         avgs.append({"level": "average", "row": AVERAGE, "column": c, "dataset": "",
                      "value": sub["value"].mean() if len(sub) else np.nan, "std_seeds": np.nan,
                      "n_seeds": int(sub["n_seeds"].max()) if len(sub) else 0,
@@ -151,6 +158,6 @@ def build_table(study: Study, records: pd.DataFrame, paper: pd.DataFrame | None)
              "n_rows", "paper", "diff"]
     long = long[order]
     present = set(records["dataset"]) if len(records) else set()
-    return StudyTable(study=study, long=long, records=records, rows=rows, columns=columns,
+    return StudyTable(study=study, long=long, records=records, rows=rows, columns=columns, average_rows=complete,
                       missing_datasets=[d for d in study.datasets if d not in present],
                       runs_used=records["run_id"].nunique() if len(records) else 0)
