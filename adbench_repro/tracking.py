@@ -6,7 +6,9 @@ import functools
 import logging
 import random
 import time
+from pathlib import Path
 from typing import Callable, TypeVar
+from urllib.parse import urlparse
 
 import mlflow
 from mlflow.entities import Metric, Param, RunTag
@@ -49,6 +51,23 @@ def client_for(tracking_uri: str) -> MlflowClient:
     return MlflowClient(tracking_uri=tracking_uri)
 
 
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores)."""
+    if not uri.startswith("sqlite:"):
+        return None
+    path = urlparse(uri).path
+    # sqlite:///rel.db -> "/rel.db" (relative), sqlite:////abs.db -> "//abs.db" (absolute)
+    return Path(path[1:]) if path.startswith("/") else Path(path)
+
+
+def artifact_location(client: MlflowClient) -> str | None:
+    """Artifacts of a SQLite store live beside its database (``<db dir>/mlruns``), not in the current
+    directory (MLflow's default); None (MLflow's default) for other stores."""
+    uri = getattr(getattr(client, "_tracking_client", None), "tracking_uri", None)
+    db = sqlite_path(str(uri)) if uri else None
+    return (db.resolve().parent / "mlruns").as_uri() if db is not None else None
+
+
 #: MLflow 3's UI opens an experiment of this kind on its runs table (not on the GenAI traces page)
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 
@@ -66,7 +85,7 @@ def ensure_experiment(client: MlflowClient, name: str) -> str:
                     client.set_experiment_tag(exp.experiment_id, key, value)
             return exp.experiment_id
         try:
-            return client.create_experiment(name, tags=EXPERIMENT_KIND)
+            return client.create_experiment(name, tags=EXPERIMENT_KIND, artifact_location=artifact_location(client))
         except MlflowException as exc:
             if "already exists" in str(exc).lower() or "unique constraint" in str(exc).lower():
                 return client.get_experiment_by_name(name).experiment_id

@@ -125,3 +125,15 @@ def test_experiments_are_created_as_model_training_for_the_mlflow_ui(tmp_path):
     old = client.create_experiment("older")  # made without the tag: set on first use
     tracking.ensure_experiment(client, "older")
     assert client.get_experiment(old).tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_artifacts_of_a_sqlite_store_live_beside_it_not_in_the_current_directory(tmp_path, monkeypatch):
+    (tmp_path / "store").mkdir()
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/store/m.db")
+    exp = tracking.ensure_experiment(client, "nng-mix")
+    run = client.create_run(exp)
+    client.log_text(run.info.run_id, "x", "config.yaml")
+    assert (tmp_path / "store" / "mlruns").is_dir()
+    assert not (tmp_path / "cwd" / "mlruns").exists()

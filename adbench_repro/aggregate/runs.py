@@ -11,9 +11,10 @@ import logging
 import os
 from pathlib import Path
 from typing import Iterable
-from urllib.parse import urlparse
 
 import pandas as pd
+
+from ..tracking import sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +42,6 @@ class RunsError(RuntimeError):
 def resolve_tracking_uri(uri: str | None) -> str:
     """``uri``, else env ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
     return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-
-
-def sqlite_path(uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI (None for other stores)."""
-    if not uri.startswith("sqlite:"):
-        return None
-    path = urlparse(uri).path
-    # sqlite:///rel.db -> "/rel.db" (relative), sqlite:////abs.db -> "//abs.db" (absolute)
-    return Path(path[1:]) if path.startswith("/") else Path(path)
 
 
 def read_mlflow(tracking_uri: str, experiment: str) -> pd.DataFrame:
