@@ -14,7 +14,6 @@ import json
 
 from omegaconf import DictConfig, OmegaConf
 
-from .overrides import override_key
 
 NONE_AUGMENTER_MODULE = "adbench_repro.augmenters.none"
 
@@ -25,16 +24,6 @@ def effective_multiplier(cfg: DictConfig) -> int:
     if target.rsplit(".", 1)[0] == NONE_AUGMENTER_MODULE:
         return 0
     return int(cfg.multiplier)
-
-
-#: top-level config keys that enter the hash (everything else cannot change a result)
-HASHED_KEYS = ("dataset", "label_ratio", "augmenter", "multiplier", "detector", "seed", "protocol")
-
-
-def affects_hash(override: str) -> bool:
-    """Whether a Hydra override (``key=value``, ``+key=...``, ``~key``) touches a hashed key."""
-    key = override_key(override)
-    return key.split(".", 1)[0].split("@", 1)[0] in HASHED_KEYS
 
 
 def result_config(cfg: DictConfig) -> dict:
