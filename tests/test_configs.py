@@ -29,7 +29,7 @@ def test_every_augmenter_config_composes_and_instantiates(augmenter, tmp_path):
 def test_every_detector_config_composes_and_instantiates(detector, tmp_path):
     cfg = compose_run_config([f"detector={detector}"], f"sqlite:///{tmp_path}/x.db", tmp_path)
     obj = hydra.utils.instantiate(cfg.detector, seed=0, device="cpu")
-    assert hasattr(obj, "fit") and hasattr(obj, "score")
+    assert hasattr(obj, "fit") and hasattr(obj, "decision_function")
 
 
 @pytest.mark.parametrize("ratio", _options("label_ratio"))
