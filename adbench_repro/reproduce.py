@@ -78,6 +78,15 @@ def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[s
     return est, measured
 
 
+def committed_hashes(hashes: set[str] | None = None, runs_dir: Path | None = None) -> set[str]:
+    """Config hashes of the FINISHED runs exported under ``results/runs/*.csv.gz`` (within ``hashes``)."""
+    from .aggregate.runs import read_run_files
+
+    files = sorted((RUNS_DIR if runs_dir is None else Path(runs_dir)).glob("*.csv.gz"))
+    found = set(read_run_files(files)["tags.config_hash"]) if files else set()
+    return found if hashes is None else found & hashes
+
+
 def import_committed_runs(client, experiment_id: str, hashes: set[str] | None = None,
                           runs_dir: Path | None = None) -> int:
     """Add the runs exported under ``results/runs/*.csv.gz`` (committed results, made on any machine) whose
@@ -148,9 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     hashes = config_hashes(present, CONF_DIR, args.overrides, study.name)
     distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
     present = list(distinct.values())
-    if not args.no_import:
-        import_committed_runs(client, exp_id, set(distinct))
     done = tracking.finished_hashes(client, exp_id)
+    if not args.no_import:
+        if args.dry_run:  # count the committed runs as done without writing them into the store
+            committed = committed_hashes(set(distinct)) - done
+            if committed:
+                print(f"{len(committed)} run(s) of the study are in the committed results ({RUNS_DIR}) and count "
+                      "as done (imported into the store when the study runs)")
+            done |= committed
+        else:
+            import_committed_runs(client, exp_id, set(distinct))
+            done = tracking.finished_hashes(client, exp_id)
     todo = [c for h, c in distinct.items() if h not in done]
     jobs = args.jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)

@@ -137,3 +137,18 @@ def test_artifacts_of_a_sqlite_store_live_beside_it_not_in_the_current_directory
     client.log_text(run.info.run_id, "x", "config.yaml")
     assert (tmp_path / "store" / "mlruns").is_dir()
     assert not (tmp_path / "cwd" / "mlruns").exists()
+
+
+def test_dry_run_counts_committed_runs_without_writing_the_store(tmp_path, monkeypatch):
+    from adbench_repro import reproduce
+    from adbench_repro.aggregate.runs import export_runs, read_mlflow
+
+    src = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/src.db")
+    exp = tracking.ensure_experiment(src, "nng-mix")
+    for h in ("aaa", "bbb"):
+        run = src.create_run(exp, tags={"config_hash": h})
+        src.log_batch(run.info.run_id, metrics=[Metric("aucroc", 0.7, 0, 0)])
+        src.set_terminated(run.info.run_id, "FINISHED")
+    export_runs(read_mlflow(f"sqlite:///{tmp_path}/src.db", "nng-mix"), tmp_path / "runs" / "t.csv.gz")
+    assert reproduce.committed_hashes(None, tmp_path / "runs") == {"aaa", "bbb"}
+    assert reproduce.committed_hashes({"aaa", "zzz"}, tmp_path / "runs") == {"aaa"}
