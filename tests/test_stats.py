@@ -124,3 +124,22 @@ def test_rendered_table_carries_the_markers(tmp_path):
     assert cells[3].endswith("<sup>b</sup>")            # Better differs from the baseline
     assert " ± " in cells[3]                            # 3 seeds: std over seeds shown
     assert "Holm" in md and "## det_a" in stats_to_markdown(t)
+
+
+def test_cd_diagram_bytes_do_not_depend_on_the_hash_seed(tmp_path):
+    """Same results, same figure: committed diagrams stay byte-identical when a table is rebuilt."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, pandas as pd\n"
+            "from adbench_repro.aggregate.stats import friedman_nemenyi, cd_diagram\n"
+            "rng = np.random.default_rng(0); m = pd.DataFrame(rng.uniform(0.6, 0.9, (20, 6)), columns=list('ABCDEF'))\n"
+            "m['F'] += 0.1\n"
+            "cd_diagram(friedman_nemenyi(m), 't', sys.argv[1])\n")
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"cd{seed}.png"
+        subprocess.run([sys.executable, "-c", code, str(out)], check=True, timeout=120,
+                       env={**__import__("os").environ, "PYTHONHASHSEED": seed})
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]

@@ -102,7 +102,12 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         result.outputs["compute"] = out_dir / "compute.md"
         if study.name in LEAKAGE_STUDIES:  # Table I with vs without ADBench's small-dataset resampling
             other = load_study(LEAKAGE_STUDIES[1 - LEAKAGE_STUDIES.index(study.name)], study_dir)
-            other_records = records_from_runs(other, runs, expected_configs(other, conf_dir, list(extra_overrides)))
+            other_runs = runs
+            export = out_dir / "runs" / f"{other.name}.csv.gz"  # its runs, when not among the inputs
+            if export.is_file():
+                other_runs = latest_per_config(pd.concat([runs, read_run_files([export])], ignore_index=True))
+            other_records = records_from_runs(other, other_runs,
+                                              expected_configs(other, conf_dir, list(extra_overrides)))
             pair = (records, other_records) if study.name == LEAKAGE_STUDIES[0] else (other_records, records)
             result.outputs["leakage"] = write_leakage(out_dir, *pair, table.columns)
     return result

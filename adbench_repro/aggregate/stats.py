@@ -143,11 +143,22 @@ def cd_diagram(fr: Friedman, title: str, path: str | Path, alpha: float = ALPHA)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(fr.ranks) + 1.2))
-    sp.critical_difference_diagram(fr.ranks, fr.nemenyi, ax=ax, alpha=alpha)
+    # scikit-posthocs stacks the crossbars in the iteration order of sets of method names, which for strings
+    # varies with Python's hash seed: it draws integer ids (stable order) and the names are put back after
+    names = list(fr.ranks.index)
+    ids = {c: i for i, c in enumerate(names)}
+    sig = fr.nemenyi.rename(index=ids, columns=ids)
+    drawn = sp.critical_difference_diagram(fr.ranks.rename(index=ids), sig, ax=ax, alpha=alpha,
+                                           label_fmt_left="L{label}\x1f{rank:.2g}",
+                                           label_fmt_right="R{label}\x1f{rank:.2g}")
+    for text in drawn.get("labels", []):
+        side, rest = text.get_text()[0], text.get_text()[1:]
+        i, rank = rest.split("\x1f")
+        text.set_text(f"{names[int(i)]} ({rank})" if side == "L" else f"({rank}) {names[int(i)]}")
     ax.set_title(f"{title}\nFriedman p = {fr.p:.2g} over {fr.n_datasets} datasets; Nemenyi CD = {fr.cd:.2f} "
                  f"(alpha = {alpha})", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120, metadata={"Software": None})
+    fig.savefig(path, dpi=120, metadata={"Software": None})  # no timestamp: same results, same bytes
     plt.close(fig)
     return path
 
