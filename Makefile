@@ -46,7 +46,8 @@ test-slow: ## slow tests only (full-default detectors, real studies)
 test-all: ## every test (GPU ones skip without CUDA)
 	$(PYTHON) -m pytest -q -m "slow or not slow"
 
-mlflow-ui: ## browse runs at http://127.0.0.1:5000 (local SQLite store)
+mlflow-ui: ## browse the runs: prints the runs-table URL (AUCROC view), serves http://127.0.0.1:$${PORT:-5000}
+	@$(PYTHON) -c 'import os, types; from adbench_repro import tracking; c, e = tracking.open_experiment(types.SimpleNamespace(tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"), experiment_name="nng-mix")); print("open", tracking.ui_url(e, "http://127.0.0.1:" + os.environ.get("PORT", "5000")))'
 	$(PYTHON) -m mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db} --host 127.0.0.1 --port $${PORT:-5000}
 
 bench: bench-augmenters bench-detectors bench-sweep ## every benchmark (writes results/bench/)

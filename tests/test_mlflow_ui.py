@@ -15,12 +15,12 @@ What MLflow 3.17's UI does with our experiments (checked against its bundled Jav
   ``/#/experiments/<id>/runs?viewStateShareKey=<key>`` opens it; it must be the ``/runs`` URL, since the
   redirect from ``/#/experiments/<id>`` drops the parameter.
 
-The test writes such a view itself (``add_aucroc_view``): our code does not create one yet.
+Our experiments carry such a view (``tracking.runs_view_tag``), and ``make mlflow-ui`` prints its URL
+(``tracking.ui_url``); this test opens exactly that.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -35,29 +35,10 @@ from pathlib import Path
 
 import pytest
 
+from adbench_repro import tracking
 from helpers import run_cli, runs_in_store
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
-
-#: the saved view that shows AUCROC: its key (the tag is ``mlflow.sharedViewState.<key>``) and its state
-AUCROC_VIEW_KEY = "aucroc"
-AUCROC_VIEW_STATE = {
-    "selectedColumns": ["metrics.`aucroc`", "metrics.`aucpr`", "tags.`dataset`", "tags.`augmenter`",
-                        "tags.`detector`"],
-    "orderByKey": "metrics.`aucroc`",
-    "orderByAsc": False,
-}
-
-
-def add_aucroc_view(tracking_uri: str, experiment_id: str) -> None:
-    """Save the view AUCROC_VIEW_STATE on the experiment, as the UI's "Save as new view" does."""
-    from mlflow.tracking import MlflowClient
-
-    now = int(time.time() * 1000)
-    envelope = {"name": "AUCROC", "createdAt": now, "updatedAt": now, "state": json.dumps(AUCROC_VIEW_STATE)}
-    MlflowClient(tracking_uri=tracking_uri).set_experiment_tag(
-        experiment_id, f"mlflow.sharedViewState.{AUCROC_VIEW_KEY}", json.dumps(envelope))
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -166,7 +147,6 @@ def test_mlflow_ui_opens_runs_table_with_aucroc(tmp_path, adbench_root):
     assert len(runs) == 2 and all(r.info.status == "FINISHED" for r in runs)
     exp_id = runs[0].info.experiment_id
     expected = {r.info.run_id: (r.info.run_name, r.data.metrics["aucroc"]) for r in runs}
-    add_aucroc_view(store, exp_id)
 
     port, log = free_port(), tmp_path / "mlflow-ui.log"
     with log.open("w") as out:
@@ -192,11 +172,11 @@ def test_mlflow_ui_opens_runs_table_with_aucroc(tmp_path, adbench_root):
             assert name in page.cells.get((rid, "attributes.`Run Name`"), []), (rid, name, page.body[:1500])
         assert "No data available" not in page.body and "Overview" not in page.title, page.body[:1500]
 
-        # 2. the saved AUCROC view: an aucroc column with each run's value
+        # 2. the AUCROC view our experiments carry: an aucroc column with each run's value
         def shows_aucroc(page: Page) -> bool:
             return shows_runs(page) and all((rid, "metrics.`aucroc`") in page.cells for rid in expected)
 
-        url = f"{base}/#/experiments/{exp_id}/runs?workflowType=machine_learning&viewStateShareKey={AUCROC_VIEW_KEY}"
+        url = tracking.ui_url(exp_id, base)  # what `make mlflow-ui` prints
         page = render_until(url, shows_aucroc, tmp_path)
         assert page.title.startswith("Runs"), (page.title, page.body[:1500])
         assert page.headers.get("metrics.`aucroc`") == "aucroc", (page.headers, page.body[:1500])

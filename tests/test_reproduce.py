@@ -118,13 +118,17 @@ def test_time_estimate_scales_measured_runs_by_dataset_size(tmp_path):
     assert est["xgbod"] == DEFAULT_SECONDS_PER_RUN["xgbod"]
 
 
-def test_experiments_are_created_as_model_training_for_the_mlflow_ui(tmp_path):
+def test_experiments_carry_the_aucroc_runs_view_for_the_mlflow_ui(tmp_path):
+    import json
+
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/m.db")
     exp = tracking.ensure_experiment(client, "nng-mix")
-    assert client.get_experiment(exp).tags["mlflow.experimentKind"] == "custom_model_development"
-    old = client.create_experiment("older")  # made without the tag: set on first use
+    view = json.loads(client.get_experiment(exp).tags["mlflow.sharedViewState.aucroc"])
+    assert json.loads(view["state"])["selectedColumns"][0] == "metrics.`aucroc`"
+    old = client.create_experiment("older")  # made without the view: saved on first use
     tracking.ensure_experiment(client, "older")
-    assert client.get_experiment(old).tags["mlflow.experimentKind"] == "custom_model_development"
+    assert "mlflow.sharedViewState.aucroc" in client.get_experiment(old).tags
+    assert tracking.ui_url(exp).endswith(f"/#/experiments/{exp}/runs?workflowType=machine_learning&viewStateShareKey=aucroc")
 
 
 def test_artifacts_of_a_sqlite_store_live_beside_it_not_in_the_current_directory(tmp_path, monkeypatch):
