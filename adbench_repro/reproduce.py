@@ -25,6 +25,7 @@ if __name__ == "__main__":  # start the workers' forkserver first: its imports o
         start_forkserver()
 
 import argparse
+import logging
 import os
 import statistics
 import tempfile
@@ -47,7 +48,8 @@ RUNS_DIR = REPO_ROOT / "results" / "runs"
 
 #: rough seconds per run on a 2-core CPU for a 10,000-row dataset (ADBench's cap), used until the store
 #: has timings; smaller datasets are scaled down by their row count (ADBench pads them to 1,000 rows)
-DEFAULT_SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 20.0, "xgbod": 60.0, "fttransformer": 3600.0}
+DEFAULT_SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 5.0, "deepsad_pretrained": 20.0, "xgbod": 60.0,
+                           "fttransformer": 3600.0}
 
 
 def size_factor(dataset: str) -> float:
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"{len(missing)} dataset(s) of {study.name} are not under the data root and are left out: "
               f"{', '.join(missing)} (`make data` fetches them)")
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables"
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
     # exact: the config hash of every configuration, as the runner computes it (seconds for thousands)
     hashes = config_hashes(present, CONF_DIR, args.overrides, study.name)
