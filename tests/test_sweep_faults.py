@@ -98,6 +98,10 @@ def test_failing_configuration_is_isolated_and_reported(tmp_path, adbench_root):
     assert "[sweep] summary: 4 jobs | finished 3 | skipped 0 | failed 1" in res.stdout
     failed_lines = [ln for ln in res.stdout.splitlines() if "FAILED #" in ln]
     assert len(failed_lines) == 1 and "dataset=42_WBC" in failed_lines[0] and "DataError" in failed_lines[0]
+    # the summary names the job's own folder, which holds its log, and no traceback follows it
+    log_dir = failed_lines[0].split("(log in ", 1)[1].split(")", 1)[0].rstrip("/")
+    assert Path(log_dir).is_dir() and any(Path(log_dir).glob("*.log")) and Path(log_dir) != tmp_path
+    assert res.returncode == 1 and "Traceback" not in res.stderr
     all_runs = runs(f"sqlite:///{tmp_path}/mlflow.db")
     assert by_status(all_runs) == Counter({"FINISHED": 3, "FAILED": 1})
     bad = [r for r in all_runs if r.info.status == "FAILED"][0]

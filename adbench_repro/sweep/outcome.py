@@ -49,13 +49,21 @@ class JobOutcome:
     working_dir: str = ""
 
 
+def job_output_dir(ret: JobReturn) -> str:
+    """The job's output folder (``<sweep dir>/<n>``, where its log is), else Hydra's working dir."""
+    try:
+        return str(ret.hydra_cfg.hydra.runtime.output_dir)
+    except AttributeError:
+        return ret.working_dir or ""
+
+
 def outcome_of(index: int, ret: JobReturn) -> JobOutcome:
     """Classify a :class:`JobReturn` (the task returns ``{"status": ...}`` as the runner does)."""
     overrides = " ".join(filter_overrides(list(ret.overrides or [])))
     if ret.status != JobStatus.COMPLETED:
         exc = ret._return_value
         line = error_line(exc) if isinstance(exc, BaseException) else f"job status {ret.status.name}"
-        return JobOutcome(index, overrides, FAILED, line, ret.working_dir or "")
+        return JobOutcome(index, overrides, FAILED, line, job_output_dir(ret))
     value = ret._return_value
     status = value.get("status", FINISHED) if isinstance(value, dict) else FINISHED
     detail = f"aucroc={value['aucroc']:.4f}" if isinstance(value, dict) and "aucroc" in value else ""
@@ -63,4 +71,4 @@ def outcome_of(index: int, ret: JobReturn) -> JobOutcome:
         detail = str(value["reason"])
     if status not in (FINISHED, SKIPPED):
         status = FINISHED
-    return JobOutcome(index, overrides, status, detail, ret.working_dir or "")
+    return JobOutcome(index, overrides, status, detail, job_output_dir(ret))

@@ -109,6 +109,6 @@ def format_summary(outcomes: list[JobOutcome], elapsed_s: float, total: int | No
                 why[key] = why.get(key, 0) + 1
         lines.append("[sweep]   skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(why.items())))
     for o in sorted((o for o in outcomes if o.status == FAILED), key=lambda o: o.index):
-        where = f" (job dir {o.working_dir})" if o.working_dir else ""
+        where = f" (log in {o.working_dir}/)" if o.working_dir else ""
         lines.append(f"[sweep]   FAILED #{o.index} {o.overrides}: {o.detail}{where}")
     return "\n".join(lines)

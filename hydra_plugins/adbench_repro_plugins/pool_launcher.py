@@ -29,6 +29,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from adbench_repro.sweep.outcome import job_output_dir
 from adbench_repro.sweep.workers import FORKSERVER_PRELOAD, freeze_heap, start_forkserver
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def _pool_job(context: bytes, idx: int, overrides: Sequence[str], composed: Opti
         _BUSY[0] = False
     # send back what the sweep reads (status, return value, overrides, job dir), not the configs: they
     # are large, and Hydra's holds structured-config classes that do not unpickle as the same objects
+    ret.working_dir = job_output_dir(ret)  # the job's own folder (its log), which the failure summary names
     ret.hydra_cfg = None
     ret.cfg = None
     return ret
