@@ -35,3 +35,9 @@ def test_a_column_within_noise_is_not_reproduced_as_best(tmp_path):
     synthetic_study("table1", ["deepsad", "mlp"], {"NNG-Mix": 0.05, "Mixup": 0.05}, tmp_path, noise=0.002)
     v = verdicts(tmp_path)["table1: NNG-Mix gives the best average on Classical datasets"]
     assert v in (PARTLY, NOT_REPRODUCED)
+
+
+def test_one_dataset_is_too_few_to_test(tmp_path):
+    synthetic_study("table3", ["deepsad", "mlp"], {"RoSAS": 0.05}, tmp_path, n_datasets=1)
+    claim = next(c for c in build_claims(tmp_path) if c.source == "table3")
+    assert claim.verdict == NOT_REPRODUCED and "too few to test" in claim.ours
