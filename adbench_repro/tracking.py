@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import math
 import logging
 import random
 import time
@@ -78,8 +80,6 @@ RUNS_VIEW_STATE = {"selectedColumns": ["metrics.`aucroc`", "metrics.`aucpr`", "t
 
 def runs_view_tag() -> dict[str, str]:
     """The experiment tag that saves :data:`RUNS_VIEW_STATE` as the view "AUCROC"."""
-    import json
-
     envelope = {"name": "AUCROC", "createdAt": 0, "updatedAt": 0, "state": json.dumps(RUNS_VIEW_STATE)}
     return {f"mlflow.sharedViewState.{RUNS_VIEW_KEY}": json.dumps(envelope)}
 
@@ -171,8 +171,6 @@ def import_runs(client: MlflowClient, experiment_id: str, runs, source: str) -> 
     whose config hash already has a FINISHED run in the experiment is skipped, so importing twice adds
     nothing. Returns the number of runs added.
     """
-    import math
-
     done = finished_hashes(client, experiment_id)
     added = 0
     for row in runs.to_dict("records"):
