@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import logging
+import math
 import random
 import time
 from pathlib import Path
