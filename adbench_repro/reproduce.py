@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
     # exact: the config hash of every configuration, as the runner computes it (seconds for thousands)
+    if len(present) > 500:
+        print(f"hashing {len(present)} configurations and reading the store ...", flush=True)
     hashes = config_hashes(present, CONF_DIR, args.overrides, study.name)
     distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
     present = list(distinct.values())
