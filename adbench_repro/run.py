@@ -32,6 +32,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from . import CONF_DIR as PACKAGE_CONF_DIR
 from . import tracking
 from .confighash import config_hash, effective_multiplier
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays, make_split
@@ -41,7 +42,7 @@ from .sweep.claims import claim
 
 log = logging.getLogger("adbench_repro.run")
 
-CONF_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "conf")
+CONF_DIR = str(PACKAGE_CONF_DIR)  # as Hydra takes it
 
 
 def flatten(cfg: DictConfig) -> dict[str, object]:

@@ -59,10 +59,11 @@ from typing import Any, Iterable
 
 import yaml
 
+from . import CONF_DIR
 from .datasets.catalog import FAMILIES, get_dataset
 
 #: where the study specs live (conf/study next to the package in a source checkout)
-STUDY_DIR = Path(__file__).resolve().parents[1] / "conf" / "study"
+STUDY_DIR = CONF_DIR / "study"
 #: the spec keys a sweep block must give
 REQUIRED_SWEEP_KEYS = ("augmenter", "detector", "label_ratio", "seed")
 #: group/top-level keys (everything else in a block must be a dotted override like ``augmenter.k``)

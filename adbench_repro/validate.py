@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import difflib
 import math
-from pathlib import Path
 
+from . import CONF_DIR
 from .datasets.catalog import FAMILIES, all_datasets
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 #: config groups whose value names a file conf/<group>/<name>.yaml, and the command that lists them
 GROUPS = {"dataset": "python -m adbench_repro.datasets", "augmenter": "ls conf/augmenter",
           "detector": "ls conf/detector", "label_ratio": "ls conf/label_ratio"}

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from .. import CONF_DIR
 from ..confighash import config_hash
 from ..overrides import override_key
 from ..studies import Study, expand, to_override_list
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 #: composing only needs the job config: Hydra's own sweeper/launcher (plugins) are replaced by the basic ones
 HYDRA_NEUTRAL = ("hydra/sweeper=basic", "hydra/launcher=basic")
 
