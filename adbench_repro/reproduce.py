@@ -80,33 +80,34 @@ def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[s
     return est, measured
 
 
-def committed_hashes(hashes: set[str] | None = None, runs_dir: Path | None = None) -> set[str]:
-    """Config hashes of the FINISHED runs exported under ``results/runs/*.csv.gz`` (within ``hashes``)."""
+def committed_runs(hashes: set[str] | None = None, runs_dir: Path | None = None):
+    """``(source, runs)`` for each export under ``results/runs/*.csv.gz`` (committed results, made on any
+    machine): its FINISHED runs whose config hash is in ``hashes`` (None: all)."""
     from .aggregate.runs import read_run_files
 
-    files = sorted((RUNS_DIR if runs_dir is None else Path(runs_dir)).glob("*.csv.gz"))
-    found = set(read_run_files(files)["tags.config_hash"]) if files else set()
-    return found if hashes is None else found & hashes
-
-
-def import_committed_runs(client, experiment_id: str, hashes: set[str] | None = None,
-                          runs_dir: Path | None = None) -> int:
-    """Add the runs exported under ``results/runs/*.csv.gz`` (committed results, made on any machine) whose
-    config hash is in ``hashes`` (None: all) to the store, so that they count as done; idempotent (see
-    :func:`tracking.import_runs`). Returns the number of runs added."""
-    from .aggregate.runs import read_run_files
-
-    runs_dir = RUNS_DIR if runs_dir is None else Path(runs_dir)
-    added = 0
-    for path in sorted(runs_dir.glob("*.csv.gz")):
+    for path in sorted((RUNS_DIR if runs_dir is None else Path(runs_dir)).glob("*.csv.gz")):
         try:
             source = str(path.relative_to(REPO_ROOT))
         except ValueError:
             source = str(path)
         runs = read_run_files([path])
-        if hashes is not None:
-            runs = runs[runs["tags.config_hash"].isin(hashes)]
-        added += tracking.import_runs(client, experiment_id, runs, source)
+        yield source, runs if hashes is None else runs[runs["tags.config_hash"].isin(hashes)]
+
+
+def committed_hashes(hashes: set[str] | None = None, runs_dir: Path | None = None) -> set[str]:
+    """Config hashes of the committed runs (within ``hashes``)."""
+    return {h for _, runs in committed_runs(hashes, runs_dir) for h in runs["tags.config_hash"]}
+
+
+def import_committed_runs(client, experiment_id: str, hashes: set[str] | None = None,
+                          runs_dir: Path | None = None, done: set[str] | None = None) -> int:
+    """Add the committed runs whose config hash is in ``hashes`` (None: all) to the store, so that they count
+    as done; idempotent (see :func:`tracking.import_runs`, which also takes and updates ``done``). Returns
+    the number of runs added."""
+    runs_dir = RUNS_DIR if runs_dir is None else Path(runs_dir)
+    done = tracking.finished_hashes(client, experiment_id) if done is None else done
+    added = sum(tracking.import_runs(client, experiment_id, runs, source, done)
+                for source, runs in committed_runs(hashes, runs_dir))
     if added:
         print(f"imported {added} committed run(s) from {runs_dir}/*.csv.gz into the store")
     return added
@@ -172,8 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                       "as done (imported into the store when the study runs)")
             done |= committed
         else:
-            import_committed_runs(client, exp_id, set(distinct))
-            done = tracking.finished_hashes(client, exp_id)
+            import_committed_runs(client, exp_id, set(distinct), done=done)  # adds the imported hashes to done
     todo = [c for h, c in distinct.items() if h not in done]
     jobs = args.jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)

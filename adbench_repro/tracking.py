@@ -163,15 +163,17 @@ def log_batch(client: MlflowClient, run_id: str, metrics: dict | None = None, pa
 IMPORTED_FROM, IMPORTED_RUN_ID = "imported_from", "imported_run_id"
 
 
-def import_runs(client: MlflowClient, experiment_id: str, runs, source: str) -> int:
+def import_runs(client: MlflowClient, experiment_id: str, runs, source: str, done: set[str] | None = None) -> int:
     """Add exported FINISHED runs (a DataFrame as read by ``aggregate.runs.read_run_files``) to the store.
 
     Tags, params and metrics are kept, as are start and end times (so "latest per config hash" still
     holds); each imported run is tagged ``imported_from=<source>`` and ``imported_run_id=<its id>``. A run
     whose config hash already has a FINISHED run in the experiment is skipped, so importing twice adds
-    nothing. Returns the number of runs added.
+    nothing. ``done``: the experiment's FINISHED config hashes when the caller has them (read from the
+    store otherwise); the hashes imported are added to it. Returns the number of runs added.
     """
-    done = finished_hashes(client, experiment_id)
+    if done is None:
+        done = finished_hashes(client, experiment_id)
     added = 0
     for row in runs.to_dict("records"):
         h = row.get("tags.config_hash")
