@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 
 from ..studies import load_study
-from .stats import ALPHA, overall_matrix, wilcoxon_holm
+from .stats import ALPHA, dataset_matrix, overall_matrix, wilcoxon_holm
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RUN = "reproduced", "partly", "not reproduced", "not run"
 NNG = "NNG-Mix"
@@ -70,8 +70,6 @@ class StudyResult:
             matrix, used = overall_matrix(self.records, self.rows(), cols)
             where = f"overall over {', '.join(used) or 'no rows'}"
         else:
-            from .stats import dataset_matrix
-
             matrix = dataset_matrix(self.records, row, cols)
             where = row
         if len(matrix) < 2 or list(matrix.columns) != cols:
@@ -115,20 +113,20 @@ def best_average(s: StudyResult, claim: Claim) -> None:
     ranked = sorted(avg, key=lambda c: -avg[c])
     claim.paper = f"{NNG} {paper[NNG]:.3f}, best of {len(cols)} columns" if paper[NNG] == paper[NNG] else "—"
     res, where = s.test([(NNG, c) for c in cols if c != NNG])
-    worse = res[res["significant"] & (res["mean_diff"] < 0)]["b"].tolist() if len(res) else []
-    ns = res.loc[~_sig_better(res), "b"].tolist() if len(res) else []
-    claim.ours = (f"{NNG} {avg[NNG]:.3f}, rank {ranked.index(NNG) + 1} of {len(cols)} (best: {ranked[0]} "
-                  f"{avg[ranked[0]]:.3f}); significantly better than {int(_sig_better(res).sum()) if len(res) else 0} "
-                  f"of {len(res)} columns{' (not: ' + ', '.join(ns) + ')' if ns else ''}"
-                  f"{f', worse than {worse}' if worse else ''} ({where})")
+    head = (f"{NNG} {avg[NNG]:.3f}, rank {ranked.index(NNG) + 1} of {len(cols)} (best: {ranked[0]} "
+            f"{avg[ranked[0]]:.3f})")
     if res.empty:  # too few datasets to test: the averages alone can only say "not reproduced" or "partly"
-        n = s.records["dataset"].nunique()
-        claim.ours = (f"{NNG} {avg[NNG]:.3f}, rank {ranked.index(NNG) + 1} of {len(cols)} (best: {ranked[0]} "
-                      f"{avg[ranked[0]]:.3f}); {n} dataset(s): too few to test")
+        claim.ours = f"{head}; {s.records['dataset'].nunique()} dataset(s): too few to test"
         claim.verdict = PARTLY if ranked[0] == NNG else NOT_REPRODUCED
-    elif _sig_better(res).all():
+        return
+    better = _sig_better(res)
+    worse = res.loc[res["significant"] & (res["mean_diff"] < 0), "b"].tolist()
+    ns = res.loc[~better, "b"].tolist()
+    claim.ours = (f"{head}; significantly better than {int(better.sum())} of {len(res)} columns"
+                  f"{' (not: ' + ', '.join(ns) + ')' if ns else ''}{f', worse than {worse}' if worse else ''} ({where})")
+    if better.all():
         claim.verdict = REPRODUCED
-    elif not worse and _sig_better(res[res["b"] == "Baseline"]).all():
+    elif not worse and better[res["b"] == "Baseline"].all():
         claim.verdict = PARTLY
     else:
         claim.verdict = NOT_REPRODUCED
