@@ -151,7 +151,8 @@ def main() -> None:
 
     # 1. Deep SAD: our loop vs the per-row Dataset/DataLoader reference
     cfg = OmegaConf.load(CONF_DIR / "deepsad.yaml")
-    print(f"\n## Deep SAD fit ({cfg.ae_epochs} pretraining + {cfg.epochs} training epochs, batch {cfg.batch_size}), "
+    print(f"\n## Deep SAD fit ({cfg.ae_epochs if cfg.pretrain else 0} pretraining + {cfg.epochs} training epochs, "
+          f"batch {cfg.batch_size}, lr {cfg.lr}), "
           f"{args.repeats} alternating repeat(s); the machine may be shared, so the minimum counts")
     ref_times, our_times, ref_cpu, our_cpu = [], [], [], []
     for r in range(args.repeats):
