@@ -3,8 +3,9 @@
 Resume and de-duplication key on it: paths (``data.root``), tracking settings, launcher settings,
 ``device``, ``threads`` and ``force`` are excluded; the dataset id, label ratio, augmenter (target
 and every parameter), effective multiplier, detector (target and every parameter), seed and
-protocol are included. With the ``none`` augmenter the multiplier cannot matter, so it is hashed
-as 0: a baseline run is shared by every study that needs it.
+protocol are included. An augmenter class that ignores the number of samples asked for
+(``Augmenter.uses_n = False``: ``none``) makes the multiplier irrelevant, so it is hashed as 0: a
+baseline run is shared by every study that needs it.
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ import json
 from omegaconf import DictConfig, OmegaConf
 
 
-NONE_AUGMENTER_MODULE = "adbench_repro.augmenters.none"
-
-
 def effective_multiplier(cfg: DictConfig) -> int:
-    """``cfg.multiplier``, or 0 when the augmenter generates nothing."""
-    target = str(cfg.augmenter.get("_target_", ""))
-    if target.rsplit(".", 1)[0] == NONE_AUGMENTER_MODULE:
-        return 0
-    return int(cfg.multiplier)
+    """``cfg.multiplier``, or 0 when the augmenter's class ignores it (``uses_n`` false)."""
+    from hydra.utils import get_class
+
+    return int(cfg.multiplier) if getattr(get_class(str(cfg.augmenter._target_)), "uses_n", True) else 0
 
 
 def result_config(cfg: DictConfig) -> dict:

@@ -51,6 +51,7 @@ CLI: ``python -m adbench_repro.studies`` lists the studies with their run counts
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field, replace
@@ -69,8 +70,6 @@ REQUIRED_SWEEP_KEYS = ("augmenter", "detector", "label_ratio", "seed")
 #: group/top-level keys (everything else in a block must be a dotted override like ``augmenter.k``)
 PLAIN_KEYS = ("augmenter", "detector", "label_ratio", "seed", "multiplier", "dataset")
 ROW_KEYS = ("detector", "dataset", "augmenter", "label_ratio", "seed", "multiplier")
-#: the augmenter that generates nothing (its multiplier is 0)
-NO_AUGMENTER = "none"
 #: detectors left out of the QUICK subset unless asked for (the slowest on a CPU)
 QUICK_EXCLUDED_DETECTORS = ("fttransformer",)
 #: match value meaning "the configuration does not set this key"
@@ -78,6 +77,17 @@ ABSENT = "absent"
 
 _TOP_KEYS = {"name", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
              "best_within", "column_mode", "notes", "extra_rows", "compare"}
+
+
+@functools.lru_cache(maxsize=None)
+def uses_multiplier(augmenter: str) -> bool:
+    """Whether augmenter config ``augmenter`` (``conf/augmenter/<name>.yaml``) generates the number of samples
+    asked for: its class's ``uses_n`` (false for ``none``, whose multiplier is then 0)."""
+    from hydra.utils import get_class
+
+    path = CONF_DIR / "augmenter" / f"{augmenter}.yaml"
+    target = yaml.safe_load(path.read_text()).get("_target_") if path.is_file() else None
+    return bool(getattr(get_class(target), "uses_n", True)) if target else True
 
 
 class StudyError(ValueError):
@@ -259,7 +269,7 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
         if "dataset" in clean:
             clean["dataset"] = _resolve_datasets(clean["dataset"], path, f"{where}.dataset")
         if "multiplier" not in clean:
-            if any(a != NO_AUGMENTER for a in clean["augmenter"]):
+            if any(uses_multiplier(a) for a in clean["augmenter"]):
                 raise _err(path, f"{where}.multiplier", "missing (required unless every augmenter is 'none')")
             clean["multiplier"] = [0]
         for m in clean["multiplier"]:
@@ -386,7 +396,7 @@ def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | N
                     continue
             elif quick and base["detector"] in QUICK_EXCLUDED_DETECTORS:
                 continue
-            if base["augmenter"] == NO_AUGMENTER:
+            if not uses_multiplier(base["augmenter"]):
                 base["multiplier"] = 0
             for ds in block_ds:
                 config = {"dataset": ds, "label_ratio": base["label_ratio"], "augmenter": base["augmenter"],

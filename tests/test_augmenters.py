@@ -69,10 +69,11 @@ def test_every_expected_config_exists_and_registry_matches():
         module, cls = cfg["_target_"].rsplit(".", 1)
         assert module == f"adbench_repro.augmenters.{name}", name
         assert REGISTRY[name].__name__ == cls
+        assert REGISTRY[name].name == name  # the name its error messages use
         # every hyperparameter of the constructor is spelled out in the YAML with its default
         obj = make(name)
-        assert set(obj.params()) == set(cfg) - {"_target_"}, name
-        assert obj.params() == type(obj)().params(), name
+        assert set(obj.get_params()) == set(cfg) - {"_target_"}, name
+        assert obj.get_params() == type(obj)().get_params(), name
 
 
 @pytest.mark.parametrize("name", CONFIGS)

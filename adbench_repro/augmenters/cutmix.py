@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _checks
 from ._sampling import block_lengths, block_mask, other_index
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 from .cutout import check_ratio_range
 
 BLOCK_SOURCES = ("same", "random")
@@ -51,14 +51,18 @@ def cutmix_samples(
 class CutMix(Augmenter):
     """CutMix between two different labeled anomalies."""
 
-    def __init__(self, r_low: float = 0.1, r_high: float = 0.3, block_source: str = "same") -> None:
-        self.r_low, self.r_high = check_ratio_range(r_low, r_high)
-        self.block_source = _checks.choice("block_source", block_source, BLOCK_SOURCES)
+    name = "cutmix"
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` cutmix samples (see the module docstring)."""
-        A, _, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "cutmix")
-        return cutmix_samples(A, n, rng, self.r_low, self.r_high, self.block_source)
+    def __init__(self, r_low: float = 0.1, r_high: float = 0.3, block_source: str = "same") -> None:
+        self.r_low = r_low
+        self.r_high = r_high
+        self.block_source = block_source
+        self._check_params()
+
+    def _check_params(self) -> None:
+        check_ratio_range(self.r_low, self.r_high)
+        _checks.choice("block_source", self.block_source, BLOCK_SOURCES)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` cutmix samples (see the module docstring)."""
+        return cutmix_samples(A, n, rng, float(self.r_low), float(self.r_high), self.block_source)

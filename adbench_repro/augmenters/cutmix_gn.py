@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 from .cutmix import BLOCK_SOURCES, cutmix_samples
 from .cutout import check_ratio_range
 from .gaussian_noise import add_noise
@@ -18,19 +18,23 @@ from .gaussian_noise import add_noise
 class CutMixGN(Augmenter):
     """CutMix followed by Gaussian noise."""
 
+    name = "cutmix_gn"
+
     def __init__(
         self, r_low: float = 0.1, r_high: float = 0.3, block_source: str = "same", sigma: float = 0.01
     ) -> None:
-        self.r_low, self.r_high = check_ratio_range(r_low, r_high)
-        self.block_source = _checks.choice("block_source", block_source, BLOCK_SOURCES)
-        self.sigma = _checks.real("sigma", sigma, low=0.0)
+        self.r_low = r_low
+        self.r_high = r_high
+        self.block_source = block_source
+        self.sigma = sigma
+        self._check_params()
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` noisy cutmix samples."""
-        A, _, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "cutmix_gn")
-        return add_noise(
-            cutmix_samples(A, n, rng, self.r_low, self.r_high, self.block_source), self.sigma, rng
-        )
+    def _check_params(self) -> None:
+        check_ratio_range(self.r_low, self.r_high)
+        _checks.choice("block_source", self.block_source, BLOCK_SOURCES)
+        _checks.real("sigma", self.sigma, low=0.0)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` noisy cutmix samples."""
+        samples = cutmix_samples(A, n, rng, float(self.r_low), float(self.r_high), self.block_source)
+        return add_noise(samples, float(self.sigma), rng)

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _checks
 from ._sampling import block_lengths, block_mask
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 
 
 def cutout_samples(A: np.ndarray, n: int, rng: np.random.Generator, r_low: float, r_high: float) -> np.ndarray:
@@ -43,13 +43,16 @@ def check_ratio_range(r_low: object, r_high: object) -> tuple[float, float]:
 class Cutout(Augmenter):
     """Cutout of one contiguous feature block of a labeled anomaly."""
 
-    def __init__(self, r_low: float = 0.1, r_high: float = 0.3) -> None:
-        self.r_low, self.r_high = check_ratio_range(r_low, r_high)
+    name = "cutout"
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` cutout samples (see the module docstring)."""
-        A, _, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "cutout")
-        return cutout_samples(A, n, rng, self.r_low, self.r_high)
+    def __init__(self, r_low: float = 0.1, r_high: float = 0.3) -> None:
+        self.r_low = r_low
+        self.r_high = r_high
+        self._check_params()
+
+    def _check_params(self) -> None:
+        check_ratio_range(self.r_low, self.r_high)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` cutout samples (see the module docstring)."""
+        return cutout_samples(A, n, rng, float(self.r_low), float(self.r_high))

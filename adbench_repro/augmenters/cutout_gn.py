@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 from .cutout import check_ratio_range, cutout_samples
 from .gaussian_noise import add_noise
 
@@ -17,14 +17,19 @@ from .gaussian_noise import add_noise
 class CutoutGN(Augmenter):
     """Cutout followed by Gaussian noise."""
 
-    def __init__(self, r_low: float = 0.1, r_high: float = 0.3, sigma: float = 0.01) -> None:
-        self.r_low, self.r_high = check_ratio_range(r_low, r_high)
-        self.sigma = _checks.real("sigma", sigma, low=0.0)
+    name = "cutout_gn"
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` noisy cutout samples."""
-        A, _, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "cutout_gn")
-        return add_noise(cutout_samples(A, n, rng, self.r_low, self.r_high), self.sigma, rng)
+    def __init__(self, r_low: float = 0.1, r_high: float = 0.3, sigma: float = 0.01) -> None:
+        self.r_low = r_low
+        self.r_high = r_high
+        self.sigma = sigma
+        self._check_params()
+
+    def _check_params(self) -> None:
+        check_ratio_range(self.r_low, self.r_high)
+        _checks.real("sigma", self.sigma, low=0.0)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` noisy cutout samples."""
+        samples = cutout_samples(A, n, rng, float(self.r_low), float(self.r_high))
+        return add_noise(samples, float(self.sigma), rng)

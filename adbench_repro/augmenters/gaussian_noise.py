@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 
 
 def add_noise(X: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
@@ -22,13 +22,15 @@ def add_noise(X: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarr
 class GaussianNoise(Augmenter):
     """Gaussian-noise copies of labeled anomalies."""
 
-    def __init__(self, sigma: float = 0.01) -> None:
-        self.sigma = _checks.real("sigma", sigma, low=0.0)
+    name = "gaussian_noise"
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` noisy copies of anomalies drawn uniformly from ``A``."""
-        A, _, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "gaussian_noise")
-        return add_noise(A[rng.integers(len(A), size=n)], self.sigma, rng)
+    def __init__(self, sigma: float = 0.01) -> None:
+        self.sigma = sigma
+        self._check_params()
+
+    def _check_params(self) -> None:
+        _checks.real("sigma", self.sigma, low=0.0)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` noisy copies of anomalies drawn uniformly from ``A``."""
+        return add_noise(A[rng.integers(len(A), size=n)], float(self.sigma), rng)

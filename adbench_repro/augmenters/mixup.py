@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _checks
 from ._sampling import LAMBDA_KINDS, mixing_weights, other_index
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 
 POOLS = ("anomalies", "all")
 
@@ -26,20 +26,24 @@ POOLS = ("anomalies", "all")
 class Mixup(Augmenter):
     """Mixup between anomalies (or between an anomaly and any training row with ``pool="all"``)."""
 
-    def __init__(self, alpha: float = 0.2, pool: str = "anomalies", lam: str = "beta") -> None:
-        self.alpha = _checks.real("alpha", alpha, low=0.0, low_open=True)
-        self.pool = _checks.choice("pool", pool, POOLS)
-        self.lam = _checks.choice("lam", lam, LAMBDA_KINDS)
+    name = "mixup"
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` mixed samples (see the module docstring)."""
-        A, H, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "mixup")
+    def __init__(self, alpha: float = 0.2, pool: str = "anomalies", lam: str = "beta") -> None:
+        self.alpha = alpha
+        self.pool = pool
+        self.lam = lam
+        self._check_params()
+
+    def _check_params(self) -> None:
+        _checks.real("alpha", self.alpha, low=0.0, low_open=True)
+        _checks.choice("pool", self.pool, POOLS)
+        _checks.choice("lam", self.lam, LAMBDA_KINDS)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` mixed samples (see the module docstring)."""
         pool = A if self.pool == "anomalies" else np.concatenate([A, H])
         first = rng.integers(len(A), size=n)
         # rows 0..n_a-1 of `pool` are A, so "another row than a1" is the same rule for both pools
         second = other_index(rng, first, len(pool)) if len(pool) >= 2 else first
-        lam = mixing_weights(rng, n, self.lam, self.alpha)[:, None]
+        lam = mixing_weights(rng, n, self.lam, float(self.alpha))[:, None]
         return lam * A[first] + (1.0 - lam) * pool[second]

@@ -26,11 +26,13 @@ import numpy as np
 
 from . import _checks
 from ._sampling import LAMBDA_KINDS, mixing_weights, neighbours_in, neighbours_within, other_index
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 
 
 class NNGMix(Augmenter):
     """NNG-Mix: mixup of an anomaly with one of its nearest anomalies or unlabeled rows, plus noise."""
+
+    name = "nng_mix"
 
     def __init__(
         self,
@@ -42,22 +44,28 @@ class NNGMix(Augmenter):
         use_noise: bool = True,
         lam: str = "beta",
     ) -> None:
-        self.alpha = _checks.real("alpha", alpha, low=0.0, low_open=True)
-        self.k = _checks.integer("k", k, minimum=1)
-        self.sigma = _checks.real("sigma", sigma, low=0.0)
-        self.p_anomaly_pool = _checks.real("p_anomaly_pool", p_anomaly_pool, low=0.0, high=1.0)
-        self.use_nn = _checks.boolean("use_nn", use_nn)
-        self.use_noise = _checks.boolean("use_noise", use_noise)
-        self.lam = _checks.choice("lam", lam, LAMBDA_KINDS)
+        self.alpha = alpha
+        self.k = k
+        self.sigma = sigma
+        self.p_anomaly_pool = p_anomaly_pool
+        self.use_nn = use_nn
+        self.use_noise = use_noise
+        self.lam = lam
+        self._check_params()
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` NNG-Mix samples (see the module docstring)."""
-        A, H, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "nng_mix")
+    def _check_params(self) -> None:
+        _checks.real("alpha", self.alpha, low=0.0, low_open=True)
+        _checks.integer("k", self.k, minimum=1)
+        _checks.real("sigma", self.sigma, low=0.0)
+        _checks.real("p_anomaly_pool", self.p_anomaly_pool, low=0.0, high=1.0)
+        _checks.boolean("use_nn", self.use_nn)
+        _checks.boolean("use_noise", self.use_noise)
+        _checks.choice("lam", self.lam, LAMBDA_KINDS)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` NNG-Mix samples (see the module docstring)."""
         n_a, n_h = len(A), len(H)
-        k_a, k_h = min(self.k, n_a - 1), min(self.k, n_h)
+        k_a, k_h = min(int(self.k), n_a - 1), min(int(self.k), n_h)
         if k_a == 0 and k_h == 0:
             raise ValueError("nng_mix needs a mixing partner: at least 2 labeled anomalies or 1 unlabeled row")
 
@@ -67,7 +75,7 @@ class NNGMix(Augmenter):
         elif k_h == 0:
             from_anomalies = np.ones(n, dtype=bool)
         else:
-            from_anomalies = rng.random(n) < self.p_anomaly_pool
+            from_anomalies = rng.random(n) < float(self.p_anomaly_pool)
 
         partner = np.empty_like(A, shape=(n, A.shape[1]))
         rows = np.flatnonzero(from_anomalies)
@@ -87,9 +95,10 @@ class NNGMix(Augmenter):
                 idx = rng.integers(n_h, size=rows.size)
             partner[rows] = H[idx]
 
-        lam = mixing_weights(rng, n, self.lam, self.alpha)[:, None]
+        lam = mixing_weights(rng, n, self.lam, float(self.alpha))[:, None]
         base = A[first]
         if self.use_noise:
-            base += rng.normal(0.0, self.sigma, size=base.shape)
-            partner += rng.normal(0.0, self.sigma, size=partner.shape)
+            sigma = float(self.sigma)
+            base += rng.normal(0.0, sigma, size=base.shape)
+            partner += rng.normal(0.0, sigma, size=partner.shape)
         return lam * base + (1.0 - lam) * partner

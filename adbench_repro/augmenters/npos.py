@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.metrics.pairwise import euclidean_distances
 
 from . import _checks
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter, require_rows
 
 _DISTANCE_ENTRIES = 2_000_000  # distance-matrix entries (query rows x n_h) held at once
 _CANDIDATES_PER_CHUNK = 60_000  # candidate rows drawn and scored at once (whole boundary points)
@@ -57,45 +57,55 @@ def kth_neighbour_distance(X: np.ndarray, H: np.ndarray, k: int) -> np.ndarray:
 class NPOS(Augmenter):
     """Samples around the boundary of the unlabeled data, kept where farthest from it."""
 
+    name = "npos"
+    min_anomalies = 0
+    min_unlabeled = 2
+
     def __init__(
         self, K: int = 300, select: int = 200, sample_from: int = 600, sigma: float = 0.1, keep_per_point: int = 2
     ) -> None:
-        self.K = _checks.integer("K", K, minimum=1)
-        self.select = _checks.integer("select", select, minimum=1)
-        self.sample_from = _checks.integer("sample_from", sample_from, minimum=1)
-        self.sigma = _checks.real("sigma", sigma, low=0.0)
-        self.keep_per_point = _checks.integer("keep_per_point", keep_per_point, minimum=1)
-        if self.keep_per_point > self.sample_from:
+        self.K = K
+        self.select = select
+        self.sample_from = sample_from
+        self.sigma = sigma
+        self.keep_per_point = keep_per_point
+        self._check_params()
+
+    def _check_params(self) -> None:
+        _checks.integer("K", self.K, minimum=1)
+        _checks.integer("select", self.select, minimum=1)
+        sample_from = _checks.integer("sample_from", self.sample_from, minimum=1)
+        _checks.real("sigma", self.sigma, low=0.0)
+        if _checks.integer("keep_per_point", self.keep_per_point, minimum=1) > sample_from:
             raise ValueError(
-                f"keep_per_point must be <= sample_from, got keep_per_point={keep_per_point}, sample_from={sample_from}"
+                f"keep_per_point must be <= sample_from, got keep_per_point={self.keep_per_point}, "
+                f"sample_from={self.sample_from}"
             )
 
     def boundary(self, unlabeled: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """Boundary rows of ``H``: ``(indices, their K-th NN distances, effective K)``."""
         H = np.asarray(unlabeled, dtype=np.float64)
-        require_rows(H, 2, "unlabeled", "npos")
-        k = min(self.K, len(H) - 1)
+        require_rows(len(H), self.min_unlabeled, "unlabeled", self.name)
+        k = min(int(self.K), len(H) - 1)
         # the (k + 1)-th nearest row of H to a row of H is its k-th nearest *other* row (itself is at 0)
         dist = kth_neighbour_distance(H, H, k + 1)
-        order = np.argsort(-dist, kind="stable")[: min(self.select, len(H))]
+        order = np.argsort(-dist, kind="stable")[: min(int(self.select), len(H))]
         return order, dist[order], k
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` NPOS samples (see the module docstring)."""
-        A, H, n = check_inputs(anomalies, unlabeled, n, rng)
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` NPOS samples (see the module docstring)."""
         d = A.shape[1]
-        if n == 0:
-            return empty(d)
+        sample_from, keep_per_point, sigma = int(self.sample_from), int(self.keep_per_point), float(self.sigma)
         points, _, k = self.boundary(H)
-        m = -(-n // self.keep_per_point)
+        m = -(-n // keep_per_point)
         drawn = points[rng.integers(len(points), size=m)]
-        per_chunk = max(1, _CANDIDATES_PER_CHUNK // self.sample_from)
+        per_chunk = max(1, _CANDIDATES_PER_CHUNK // sample_from)
         kept = []
         for lo in range(0, m, per_chunk):
             centres = H[drawn[lo : lo + per_chunk]]
-            z = rng.normal(size=(len(centres), self.sample_from, d))
-            cand = centres[:, None, :] + self.sigma * z
-            score = kth_neighbour_distance(cand.reshape(-1, d), H, k).reshape(len(centres), self.sample_from)
-            best = np.argsort(-score, axis=1, kind="stable")[:, : self.keep_per_point]
+            z = rng.normal(size=(len(centres), sample_from, d))
+            cand = centres[:, None, :] + sigma * z
+            score = kth_neighbour_distance(cand.reshape(-1, d), H, k).reshape(len(centres), sample_from)
+            best = np.argsort(-score, axis=1, kind="stable")[:, :keep_per_point]
             kept.append(np.take_along_axis(cand, best[:, :, None], axis=1).reshape(-1, d))
         return np.concatenate(kept)[:n]

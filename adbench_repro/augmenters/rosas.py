@@ -19,31 +19,35 @@ import numpy as np
 from scipy import stats
 
 from . import _checks
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 
 
 class RoSAS(Augmenter):
     """Mass interpolation of a labeled anomaly with an unlabeled row."""
 
-    def __init__(self, alpha: float = 0.5, min_degree: float = 0.0) -> None:
-        self.alpha = _checks.real("alpha", alpha, low=0.0, low_open=True)
-        self.min_degree = _checks.real("min_degree", min_degree, low=0.0, high=1.0, high_open=True)
+    name = "rosas"
+    min_unlabeled = 1
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` interpolations with degree ``lam >= min_degree``."""
-        A, H, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
-        require_rows(A, 1, "labeled anomaly", "rosas")
-        require_rows(H, 1, "unlabeled", "rosas")
-        keep_rate = float(stats.beta.sf(self.min_degree, self.alpha, self.alpha))
+    def __init__(self, alpha: float = 0.5, min_degree: float = 0.0) -> None:
+        self.alpha = alpha
+        self.min_degree = min_degree
+        self._check_params()
+
+    def _check_params(self) -> None:
+        _checks.real("alpha", self.alpha, low=0.0, low_open=True)
+        _checks.real("min_degree", self.min_degree, low=0.0, high=1.0, high_open=True)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` interpolations with degree ``lam >= min_degree``."""
+        alpha, min_degree = float(self.alpha), float(self.min_degree)
+        keep_rate = float(stats.beta.sf(min_degree, alpha, alpha))
         lams, firsts, seconds, have = [], [], [], 0
         while have < n:
             batch = int(np.ceil(1.2 * (n - have) / keep_rate)) + 16
-            lam = rng.beta(self.alpha, self.alpha, size=batch)
+            lam = rng.beta(alpha, alpha, size=batch)
             first = rng.integers(len(A), size=batch)
             second = rng.integers(len(H), size=batch)
-            kept = lam >= self.min_degree
+            kept = lam >= min_degree
             lams.append(lam[kept])
             firsts.append(first[kept])
             seconds.append(second[kept])

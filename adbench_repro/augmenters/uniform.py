@@ -13,23 +13,27 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks
-from .base import Augmenter, check_inputs, empty, require_rows
+from .base import Augmenter
 
 
 class Uniform(Augmenter):
     """Uniform noise in the training rows' bounding box."""
 
-    def __init__(self, margin: float = 0.0) -> None:
-        self.margin = _checks.real("margin", margin, low=0.0)
+    name = "uniform"
+    min_anomalies = 0
+    min_rows = 1
 
-    def generate(self, anomalies: np.ndarray, unlabeled: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Return ``n`` uniform points in the widened box of ``A u H``."""
-        A, H, n = check_inputs(anomalies, unlabeled, n, rng)
-        if n == 0:
-            return empty(A.shape[1])
+    def __init__(self, margin: float = 0.0) -> None:
+        self.margin = margin
+        self._check_params()
+
+    def _check_params(self) -> None:
+        _checks.real("margin", self.margin, low=0.0)
+
+    def _generate(self, A: np.ndarray, H: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` uniform points in the widened box of ``A u H``."""
         rows = np.concatenate([A, H])
-        require_rows(rows, 1, "training (anomaly or unlabeled)", "uniform")
         lo, hi = rows.min(axis=0), rows.max(axis=0)
-        pad = self.margin * (hi - lo)
+        pad = float(self.margin) * (hi - lo)
         lo, hi = lo - pad, hi + pad
         return lo + rng.random((n, A.shape[1])) * (hi - lo)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Detector
-from .inputs import check_fit_inputs
+
+
+def _optional_float(value) -> float | None:
+    return None if value is None else float(value)
 
 
 class CatBoostDetector(Detector):
@@ -16,6 +19,10 @@ class CatBoostDetector(Detector):
     """
 
     name = "catboost"
+    requires_anomalies = True
+    _conversions = dict(iterations=int, learning_rate=_optional_float, depth=int, l2_leaf_reg=float,
+                        task_type=lambda v: str(v).upper(), thread_count=int)
+    _minimums = dict(iterations=1)
 
     def __init__(
         self,
@@ -29,23 +36,23 @@ class CatBoostDetector(Detector):
         device: str = "cpu",
     ) -> None:
         super().__init__(seed=seed, device=device)
-        if str(task_type).upper() not in ("CPU", "GPU"):
-            raise ValueError(f"catboost: setting `task_type` must be CPU or GPU, got {task_type!r}")
-        if int(iterations) < 1:
-            raise ValueError(f"catboost: setting `iterations` must be >= 1, got {iterations}")
-        self.params = dict(
-            iterations=int(iterations), learning_rate=None if learning_rate is None else float(learning_rate),
-            depth=int(depth), l2_leaf_reg=float(l2_leaf_reg), task_type=str(task_type).upper(),
-            thread_count=int(thread_count),
-        )
-        self.model_ = None
+        self.iterations = iterations
+        self.learning_rate = learning_rate
+        self.depth = depth
+        self.l2_leaf_reg = l2_leaf_reg
+        self.task_type = task_type
+        self.thread_count = thread_count
+        self._settings()
 
-    def fit(self, X, y) -> "CatBoostDetector":
+    def _check_settings(self, settings) -> None:
+        if settings.task_type not in ("CPU", "GPU"):
+            raise ValueError(f"catboost: setting `task_type` must be CPU or GPU, got {self.task_type!r}")
+
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         """Fit the classifier on ``(X, y)``."""
         from catboost import CatBoostClassifier
 
-        X, y = check_fit_inputs(X, y, self.name, need_anomalies=True)
-        params = dict(self.params)
+        params = vars(self._settings())  # the settings are CatBoostClassifier's arguments
         if params["thread_count"] == -1:  # the run's thread budget, so parallel sweep workers do not oversubscribe
             import torch
 
@@ -53,8 +60,6 @@ class CatBoostDetector(Detector):
         model = CatBoostClassifier(random_state=self.seed, verbose=False, allow_writing_files=False, **params)
         model.fit(X, y)
         self.model_ = model
-        self.n_features_ = X.shape[1]
-        return self
 
     def _decision_function(self, X) -> np.ndarray:
         """Predicted probability of class 1."""

@@ -23,8 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .base import Detector
-from .inputs import check_fit_inputs
+from .base import Detector, int_tuple
 from .torch_utils import batch_slices, predict_batched, seeded_torch, torch_device
 
 logger = logging.getLogger(__name__)
@@ -87,6 +86,12 @@ class DeepSAD(Detector):
     """Deep SAD; hyperparameters default to ADBench's (see ``conf/detector/deepsad.yaml``)."""
 
     name = "deepsad"
+    _conversions = dict(
+        hidden_dims=int_tuple, rep_dim=int, bn_eps=float, eta=float, eps_c=float, pretrain=bool, ae_epochs=int,
+        ae_lr=float, ae_weight_decay=float, ae_batch_size=int, epochs=int, lr=float, weight_decay=float,
+        batch_size=int, score_batch_size=int,
+    )
+    _minimums = dict(rep_dim=1, batch_size=1, ae_batch_size=1, score_batch_size=1, epochs=0, ae_epochs=0)
 
     def __init__(
         self,
@@ -109,35 +114,32 @@ class DeepSAD(Detector):
         device: str = "cpu",
     ) -> None:
         super().__init__(seed=seed, device=device)
-        self.hidden_dims = tuple(int(h) for h in hidden_dims)
-        self.rep_dim = int(rep_dim)
-        self.bn_eps = float(bn_eps)
-        self.eta = float(eta)
-        self.eps_c = float(eps_c)
-        self.pretrain = bool(pretrain)
-        self.ae_epochs = int(ae_epochs)
-        self.ae_lr = float(ae_lr)
-        self.ae_weight_decay = float(ae_weight_decay)
-        self.ae_batch_size = int(ae_batch_size)
-        self.epochs = int(epochs)
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
-        self.batch_size = int(batch_size)
-        self.score_batch_size = int(score_batch_size)
-        for key in ("rep_dim", "batch_size", "ae_batch_size", "score_batch_size"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"deepsad: setting `{key}` must be >= 1, got {getattr(self, key)}")
-        for key in ("epochs", "ae_epochs"):
-            if getattr(self, key) < 0:
-                raise ValueError(f"deepsad: setting `{key}` must be >= 0, got {getattr(self, key)}")
-        if not self.hidden_dims or min(self.hidden_dims) < 1:
-            raise ValueError(f"deepsad: setting `hidden_dims` must be a non-empty list of positive sizes, got {hidden_dims}")
-        if self.eta <= 0:
-            raise ValueError(f"deepsad: setting `eta` must be > 0, got {self.eta}")
-        if self.eps_c < 0:
-            raise ValueError(f"deepsad: setting `eps_c` must be >= 0, got {self.eps_c}")
-        self.net_: nn.Module | None = None
-        self.c_: torch.Tensor | None = None
+        self.hidden_dims = hidden_dims
+        self.rep_dim = rep_dim
+        self.bn_eps = bn_eps
+        self.eta = eta
+        self.eps_c = eps_c
+        self.pretrain = pretrain
+        self.ae_epochs = ae_epochs
+        self.ae_lr = ae_lr
+        self.ae_weight_decay = ae_weight_decay
+        self.ae_batch_size = ae_batch_size
+        self.epochs = epochs
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.score_batch_size = score_batch_size
+        self._settings()
+
+    def _check_settings(self, s) -> None:
+        if not s.hidden_dims or min(s.hidden_dims) < 1:
+            raise ValueError(
+                f"deepsad: setting `hidden_dims` must be a non-empty list of positive sizes, got {self.hidden_dims}"
+            )
+        if s.eta <= 0:
+            raise ValueError(f"deepsad: setting `eta` must be > 0, got {s.eta}")
+        if s.eps_c < 0:
+            raise ValueError(f"deepsad: setting `eps_c` must be >= 0, got {s.eps_c}")
 
     # -- training -------------------------------------------------------------------------------
 
@@ -170,43 +172,43 @@ class DeepSAD(Detector):
                 logger.debug("deepsad %s epoch %d/%d loss %.6f (%.2fs)", phase, epoch + 1, epochs,
                              total.item() / len(slices), time.perf_counter() - t0)
 
-    def fit(self, X, y) -> "DeepSAD":
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         """Pretrain the autoencoder (if ``pretrain``), set ``c``, train Deep SAD on ``(X, y)``."""
-        X, y = check_fit_inputs(X, y, self.name, need_anomalies=False)
+        s = self._settings()
         dev = torch_device(self.device, self.name)
         Xt = torch.as_tensor(X, dtype=torch.float32, device=dev)
         anomaly = torch.as_tensor(y == 1, device=dev)
         gen = torch.Generator().manual_seed(self.seed)  # batch order; CPU generator on every device
         t0 = time.perf_counter()
         with seeded_torch(self.seed, dev):
-            net = make_encoder(X.shape[1], self.hidden_dims, self.rep_dim, self.bn_eps).to(dev)
-            if self.pretrain:
-                decoder = make_decoder(X.shape[1], self.hidden_dims, self.rep_dim, self.bn_eps).to(dev)
+            net = make_encoder(X.shape[1], s.hidden_dims, s.rep_dim, s.bn_eps).to(dev)
+            if s.pretrain:
+                decoder = make_decoder(X.shape[1], s.hidden_dims, s.rep_dim, s.bn_eps).to(dev)
                 autoencoder = nn.Sequential(net, decoder)  # shares net: its weights are the encoder's
 
                 def ae_loss(model, xb):
                     return F.mse_loss(model(xb), xb)
 
-                self._epochs(autoencoder, (Xt,), ae_loss, self.ae_epochs, self.ae_lr, self.ae_weight_decay,
-                             self.ae_batch_size, gen, "pretrain")
+                self._epochs(autoencoder, (Xt,), ae_loss, s.ae_epochs, s.ae_lr, s.ae_weight_decay,
+                             s.ae_batch_size, gen, "pretrain")
             net.eval()
             with torch.no_grad():
-                codes = torch.cat([net(Xt[sl]) for sl in batch_slices(len(Xt), self.score_batch_size, False)])
-            c = init_center(codes, self.eps_c)
+                codes = torch.cat([net(Xt[sl]) for sl in batch_slices(len(Xt), s.score_batch_size, False)])
+            c = init_center(codes, s.eps_c)
 
             def sad_loss(model, xb, is_anomaly):
                 dist = ((model(xb) - c) ** 2).sum(dim=1)
-                return deepsad_loss(dist, is_anomaly, self.eta)
+                return deepsad_loss(dist, is_anomaly, s.eta)
 
-            self._epochs(net, (Xt, anomaly), sad_loss, self.epochs, self.lr, self.weight_decay, self.batch_size, gen, "train")
+            self._epochs(net, (Xt, anomaly), sad_loss, s.epochs, s.lr, s.weight_decay, s.batch_size, gen, "train")
         net.eval()
-        self.net_, self.c_, self.n_features_ = net, c, X.shape[1]
+        self.net_, self.c_ = net, c
         logger.info("deepsad: fit %d rows (%d labeled anomalies) on %s in %.1fs", len(X), int(y.sum()), dev,
                     time.perf_counter() - t0)
-        return self
 
     def _decision_function(self, X) -> np.ndarray:
         """Squared distance of each row's code to ``c`` (higher = more anomalous)."""
         dev = self.c_.device
         self.net_.eval()
-        return predict_batched(lambda xb: ((self.net_(xb) - self.c_) ** 2).sum(dim=1), X, dev, self.score_batch_size)
+        return predict_batched(lambda xb: ((self.net_(xb) - self.c_) ** 2).sum(dim=1), X, dev,
+                               int(self.score_batch_size))

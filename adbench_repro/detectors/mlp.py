@@ -7,8 +7,7 @@ import warnings
 
 import numpy as np
 
-from .base import Detector
-from .inputs import check_fit_inputs
+from .base import Detector, int_tuple
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +16,10 @@ class MLPDetector(Detector):
     """``sklearn.neural_network.MLPClassifier(random_state=seed)``; defaults are sklearn's."""
 
     name = "mlp"
+    requires_anomalies = True
+    _conversions = dict(hidden_layer_sizes=int_tuple, alpha=float, learning_rate_init=float, max_iter=int,
+                        shuffle=bool, tol=float, early_stopping=bool, n_iter_no_change=int)
+    _minimums = dict(max_iter=1)
 
     def __init__(
         self,
@@ -36,23 +39,26 @@ class MLPDetector(Detector):
         device: str = "cpu",
     ) -> None:
         super().__init__(seed=seed, device=device)
-        self.params = dict(
-            hidden_layer_sizes=tuple(int(h) for h in hidden_layer_sizes), activation=activation, solver=solver,
-            alpha=float(alpha), batch_size=batch_size, learning_rate=learning_rate,
-            learning_rate_init=float(learning_rate_init), max_iter=int(max_iter), shuffle=bool(shuffle),
-            tol=float(tol), early_stopping=bool(early_stopping), n_iter_no_change=int(n_iter_no_change),
-        )
-        if self.params["max_iter"] < 1:
-            raise ValueError(f"mlp: setting `max_iter` must be >= 1, got {max_iter}")
-        self.model_ = None
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self._settings()
 
-    def fit(self, X, y) -> "MLPDetector":
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         """Fit the classifier on ``(X, y)``; convergence warnings go to the logger."""
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
 
-        X, y = check_fit_inputs(X, y, self.name, need_anomalies=True)
-        model = MLPClassifier(random_state=self.seed, **self.params)
+        model = MLPClassifier(random_state=self.seed, **vars(self._settings()))  # the settings are its arguments
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
             model.fit(X, y)
@@ -62,8 +68,6 @@ class MLPDetector(Detector):
             else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.model_ = model
-        self.n_features_ = X.shape[1]
-        return self
 
     def _decision_function(self, X) -> np.ndarray:
         """Predicted probability of class 1."""

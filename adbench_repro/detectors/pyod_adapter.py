@@ -10,7 +10,6 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from .base import Detector
-from .inputs import check_features, check_fit_inputs
 from .rng import seeded_global_rngs
 
 #: class name -> pyod.models module, where the module is not simply the lower-cased name
@@ -45,50 +44,69 @@ def resolve_pyod_class(name: str) -> type:
     return cls
 
 
+def _plain_kwargs(kwargs) -> dict:
+    """``kwargs`` (``None``, a mapping or a Hydra ``DictConfig``) as a new plain dict."""
+    if OmegaConf.is_config(kwargs):
+        kwargs = OmegaConf.to_container(kwargs, resolve=True)
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError(f"must be a mapping, got {type(kwargs).__name__}")
+    return dict(kwargs or {})
+
+
 class PyODDetector(Detector):
     """Wraps ``pyod.models.*.<name>(**kwargs)``; ``random_state=seed`` (and ``device``) are
-    passed where the class accepts them. Score = ``decision_function``."""
+    passed where the class accepts them. Score = ``decision_function``.
+
+    ``name`` is the pyod class name (a setting, as for ``get_params``); messages call the
+    detector ``pyod.<name>`` (``label``). Unsupervised detectors may be fit on ``X`` alone and
+    ignore ``y``; the supervised ones (``SUPERVISED``, e.g. XGBOD) need both classes.
+    """
+
+    _conversions = dict(name=str, kwargs=_plain_kwargs)
 
     def __init__(self, name: str = "IForest", kwargs: dict | None = None, seed: int = 0, device: str = "cpu") -> None:
         super().__init__(seed=seed, device=device)
-        self.detector_name = str(name)
-        self.cls = resolve_pyod_class(self.detector_name)
-        if OmegaConf.is_config(kwargs):
-            kwargs = OmegaConf.to_container(kwargs, resolve=True)
-        if kwargs is not None and not isinstance(kwargs, dict):
-            raise TypeError(f"pyod: setting `kwargs` must be a mapping, got {type(kwargs).__name__}")
-        self.kwargs = dict(kwargs or {})
-        accepted = inspect.signature(self.cls.__init__).parameters
-        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-        unknown = [k for k in self.kwargs if k not in accepted and not takes_any]
-        if unknown:
-            raise ValueError(f"pyod: setting `kwargs` has {unknown} which {self.detector_name} does not accept "
-                             f"(it takes {sorted(k for k in accepted if k != 'self')})")
-        self._extra = {}
-        if "random_state" in accepted and "random_state" not in self.kwargs:
-            self._extra["random_state"] = seed
-        if "device" in accepted and "device" not in self.kwargs:
-            self._extra["device"] = device
-        self.name = f"pyod.{self.detector_name}"
-        self.model_ = None
+        self.name = name
+        self.kwargs = kwargs
+        self._settings()
 
-    def fit(self, X, y=None) -> "PyODDetector":
+    @property
+    def label(self) -> str:
+        return f"pyod.{self.name}"
+
+    @property
+    def requires_labels(self) -> bool:
+        return str(self.name) in SUPERVISED
+
+    requires_anomalies = requires_labels
+
+    def _check_settings(self, s) -> None:
+        """Resolve the class (``s.cls``), check ``kwargs`` against its signature and add the seed
+        and device where it accepts them (``s.extra``)."""
+        s.cls = resolve_pyod_class(s.name)
+        accepted = inspect.signature(s.cls.__init__).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        unknown = [k for k in s.kwargs if k not in accepted and not takes_any]
+        if unknown:
+            raise ValueError(f"pyod: setting `kwargs` has {unknown} which {s.name} does not accept "
+                             f"(it takes {sorted(k for k in accepted if k != 'self')})")
+        s.extra = {}
+        if "random_state" in accepted and "random_state" not in s.kwargs:
+            s.extra["random_state"] = self.seed
+        if "device" in accepted and "device" not in s.kwargs:
+            s.extra["device"] = self.device
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None) -> None:
         """Fit on ``X`` (and ``y`` for the supervised ones, e.g. XGBOD)."""
-        supervised = self.detector_name in SUPERVISED
-        if y is None and not supervised:
-            X = check_features(X, self.name)
-        else:
-            X, y = check_fit_inputs(X, y, self.name, need_anomalies=supervised)
-        model = self.cls(**self.kwargs, **self._extra)
+        s = self._settings()
+        model = s.cls(**s.kwargs, **s.extra)
         with seeded_global_rngs(self.seed), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="y should not be presented", category=UserWarning)
-            if supervised:
+            if self.requires_labels:
                 model.fit(X, y)
             else:
                 model.fit(X)
         self.model_ = model
-        self.n_features_ = X.shape[1]
-        return self
 
     def _decision_function(self, X) -> np.ndarray:
         """The detector's ``decision_function`` (pyod: higher = more anomalous)."""

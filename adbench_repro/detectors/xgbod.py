@@ -25,7 +25,6 @@ import warnings
 import numpy as np
 
 from .base import Detector
-from .inputs import check_fit_inputs
 from .rng import seeded_global_rngs
 
 
@@ -33,6 +32,9 @@ class XGBODDetector(Detector):
     """pyod's XGBOD; score = its ``decision_function`` (XGBoost's P(anomaly)) on the rows scored."""
 
     name = "xgbod"
+    requires_anomalies = True
+    _conversions = dict(max_depth=int, learning_rate=float, n_estimators=int, n_jobs=int)
+    _minimums = dict(n_estimators=1)
 
     def __init__(
         self,
@@ -44,24 +46,22 @@ class XGBODDetector(Detector):
         device: str = "cpu",
     ) -> None:
         super().__init__(seed=seed, device=device)
-        if int(n_estimators) < 1:
-            raise ValueError(f"xgbod: setting `n_estimators` must be >= 1, got {n_estimators}")
-        self.params = dict(max_depth=int(max_depth), learning_rate=float(learning_rate),
-                           n_estimators=int(n_estimators), n_jobs=int(n_jobs))
-        self.model_ = None
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.n_estimators = n_estimators
+        self.n_jobs = n_jobs
+        self._settings()
 
-    def fit(self, X, y) -> "XGBODDetector":
+    def _fit(self, X: np.ndarray, y: np.ndarray) -> None:
         """Fit the unsupervised feature detectors and the XGBoost classifier on ``(X, y)``."""
         from pyod.models.xgbod import XGBOD
 
-        X, y = check_fit_inputs(X, y, self.name, need_anomalies=True)
+        params = vars(self._settings())  # the settings are XGBOD's arguments
         with seeded_global_rngs(self.seed), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="y should not be presented", category=UserWarning)
             warnings.filterwarnings("ignore", message=r"(?s).*Parameters: \{ \"silent\" \} are not used",
                                     category=UserWarning)
-            self.model_ = XGBOD(random_state=self.seed, **self.params).fit(X, y)
-        self.n_features_ = X.shape[1]
-        return self
+            self.model_ = XGBOD(random_state=self.seed, **params).fit(X, y)
 
     def _decision_function(self, X) -> np.ndarray:
         """XGBOD's decision scores for ``X``."""
