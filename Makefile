@@ -58,7 +58,7 @@ bench-augmenters: ## vectorised NNG-Mix/Mixup vs a per-sample reference
 bench-detectors: ## tensor-sliced DeepSAD vs a Dataset/DataLoader reference; fit time of each detector
 	set -o pipefail; $(PYTHON) scripts/bench_detectors.py | tee results/bench/detectors.txt
 
-bench-sweep: ## QUICK sweep with 1 worker vs all cores: runs/min, speed-up, overhead per run
+bench-sweep: ## a realistic 48-run sweep through the pool (longest first, as given), joblib and 1 worker
 	$(PYTHON) scripts/bench_sweep.py
 
 STUDIES := table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7 table1_dedup

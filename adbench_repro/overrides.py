@@ -1,8 +1,4 @@
-"""Hydra command-line override tokens (``key=value``, ``+key=value``, ``~key``), read without Hydra.
-
-Standard library only: the sweep's early forkserver start (``sweep.workers``) parses the command line
-with it before anything heavy is imported.
-"""
+"""Hydra command-line override tokens (``key=value``, ``+key=value``, ``~key``), read without Hydra."""
 
 from __future__ import annotations
 

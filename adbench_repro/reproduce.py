@@ -9,25 +9,19 @@ the tracking store, once. Then it prints how many runs the study has, how many a
 run in the store (by config hash, exactly) and an estimated wall time per detector on this machine
 (``--dry-run`` stops there). The configurations left are written to a jobs file and executed as ONE
 Hydra multirun of ``python -m adbench_repro.run`` (``hydra.sweeper.jobs_file``) on the default
-process-pool launcher, whose workers skip a configuration that another sweep has FINISHED meanwhile;
+process-pool launcher; each run skips a configuration that another sweep has FINISHED or is running
+meanwhile (:mod:`adbench_repro.lease`);
 then ``python -m adbench_repro.aggregate <study>`` writes ``results/<study>.md`` (``results/quick/``
 with ``--quick``; ``--out DIR`` elsewhere).
 """
 
 from __future__ import annotations
 
-import sys
-
-if __name__ == "__main__":  # start the workers' forkserver first: its imports overlap with this module's
-    from adbench_repro.sweep.workers import start_forkserver, study_cli_wants_forkserver
-
-    if study_cli_wants_forkserver(sys.argv[1:]):
-        start_forkserver()
-
 import argparse
 import logging
 import os
 import statistics
+import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -36,24 +30,25 @@ from hydra import compose, initialize_config_dir
 
 from . import studies, tracking
 from .datasets import dataset_path
-from .datasets.catalog import PUBLISHED_SIZE
 from .run import CONF_DIR
 from .aggregate import REPO_ROOT
 from .aggregate.expected import config_hashes
 from .sweep.joblist import write_jobs_file
-from .sweep.workers import start_forkserver, study_cli_wants_forkserver
+from .datasets.catalog import PUBLISHED_SIZE
 
 #: committed run exports (results/runs/*.csv.gz), imported into the store before a study runs
 RUNS_DIR = REPO_ROOT / "results" / "runs"
 
-#: rough seconds per run on a 2-core CPU for a 10,000-row dataset (ADBench's cap), used until the store
-#: has timings; smaller datasets are scaled down by their row count (ADBench pads them to 1,000 rows)
-DEFAULT_SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 5.0, "deepsad_pretrained": 20.0, "xgbod": 60.0,
-                           "fttransformer": 3600.0}
+#: the one cost model: rough seconds per run on 2 CPU cores for a 10,000-row dataset (ADBench's cap), by
+#: detector config, used until the store has timings; a dataset costs its rows (padded to 1,000) / 10,000 of it
+SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 5.0, "deepsad_pretrained": 20.0, "xgbod": 60.0,
+                   "fttransformer": 3600.0}
+#: for a detector not listed above
+UNKNOWN_DETECTOR_S = 30.0
 
 
 def size_factor(dataset: str) -> float:
-    """Rows ADBench keeps of ``dataset`` (padded to 1,000, capped at 10,000) over 10,000."""
+    """Rows ADBench keeps of ``dataset`` (padded to 1,000, capped at 10,000) over 10,000 (1.0 when unknown)."""
     rows = PUBLISHED_SIZE.get(dataset, (10_000, 0, 0.0))[0]
     return min(max(rows, 1_000), 10_000) / 10_000
 
@@ -61,9 +56,9 @@ def size_factor(dataset: str) -> float:
 def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[str]]:
     """``(seconds, measured)``: seconds per run on a 10,000-row dataset by detector, the median of the
     FINISHED runs in the store each divided by its dataset's :func:`size_factor` (for the ``measured``
-    detectors: those with at least 3 such runs), else :data:`DEFAULT_SECONDS_PER_RUN`. Multiply by a
-    dataset's size factor for an estimate."""
-    est = dict(DEFAULT_SECONDS_PER_RUN)
+    detectors: those with at least 3 such runs), else the built-in :data:`SECONDS_PER_RUN`.
+    Multiply by a dataset's size factor for an estimate."""
+    est = dict(SECONDS_PER_RUN)
     measured: set[str] = set()
     samples: dict[str, list[float]] = defaultdict(list)
     runs = tracking.with_retries(client.search_runs, [experiment_id], filter_string="attributes.status = 'FINISHED'",
@@ -140,8 +135,6 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"do not add the committed runs ({RUNS_DIR.relative_to(REPO_ROOT)}/*.csv.gz) to the store first")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
     args = ap.parse_intermixed_args(argv)
-    if study_cli_wants_forkserver(sys.argv[1:] if argv is None else argv):
-        start_forkserver()  # (already running when started as __main__) imports overlap with the planning
 
     study = studies.load_study(args.study)
     configs = studies.expand(study, quick=args.quick,
@@ -186,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds: dict[str, float] = defaultdict(float)
     for c in todo:
         per_det[c["detector"]] += 1
-        seconds[c["detector"]] += est.get(c["detector"], 30.0) * size_factor(c["dataset"])
+        seconds[c["detector"]] += est.get(c["detector"], UNKNOWN_DETECTOR_S) * size_factor(c["dataset"])
     total = 0.0
     for det, n in sorted(per_det.items()):
         t = seconds[det] / jobs
@@ -202,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     failed = 0
-    if todo:  # the workers check each config hash again: another sweep on the store may finish some first
+    if todo:  # each run checks its lease again: another sweep on the store may take some first
         with tempfile.TemporaryDirectory(prefix=f"adbench_{study.name}_") as tmp:
             jobs_file = write_jobs_file(Path(tmp) / "jobs.yaml", [studies.to_override_list(c) for c in todo])
             argv = ["-m", f"hydra.sweeper.jobs_file={jobs_file}", *args.overrides]
@@ -226,6 +219,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from .fastexit import exit_now
-
-    exit_now(main())
+    sys.exit(main())

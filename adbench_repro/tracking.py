@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -16,6 +17,11 @@ import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,11 +52,33 @@ def with_retries(fn: Callable[..., T], *args, attempts: int = 12, base_delay: fl
     raise AssertionError("unreachable")
 
 
+@contextlib.contextmanager
+def store_lock(uri: str):
+    """Hold an exclusive lock on ``<db>.lock`` beside a SQLite store while it is created or migrated: processes
+    racing to create a fresh store's tables leave it unusable (``duplicate column name``, ``table ... already
+    exists``). No-op for other stores and where ``fcntl`` is missing (Windows)."""
+    db = sqlite_path(uri)
+    if db is None or fcntl is None:
+        yield
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.parent / (db.name + ".lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @functools.lru_cache(maxsize=8)
 def client_for(tracking_uri: str) -> MlflowClient:
-    """One client per tracking URI and process."""
+    """One client per tracking URI and process; a SQLite store is created (or migrated) under :func:`store_lock`,
+    and its experiments table read once, so that racing workers find it ready."""
     mlflow.set_tracking_uri(tracking_uri)
-    return MlflowClient(tracking_uri=tracking_uri)
+    with store_lock(tracking_uri):
+        client = MlflowClient(tracking_uri=tracking_uri)
+        client.search_experiments(max_results=1)  # the store's tables exist from here on
+    return client
 
 
 def sqlite_path(uri: str) -> Path | None:

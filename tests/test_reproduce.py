@@ -102,7 +102,7 @@ def test_reproduce_runs_the_study_as_one_sweep_and_a_rerun_does_nothing(tmp_path
 
 
 def test_time_estimate_scales_measured_runs_by_dataset_size(tmp_path):
-    from adbench_repro.reproduce import DEFAULT_SECONDS_PER_RUN, seconds_per_run, size_factor
+    from adbench_repro.reproduce import SECONDS_PER_RUN, seconds_per_run, size_factor
 
     assert size_factor("45_wine") == 0.1  # 129 rows, padded to 1,000 like ADBench does
     assert size_factor("22_magic.gamma") == 1.0  # 19,020 rows, capped at 10,000
@@ -115,7 +115,7 @@ def test_time_estimate_scales_measured_runs_by_dataset_size(tmp_path):
     est, measured = seconds_per_run(client, exp)
     assert measured == {"mlp"}
     assert abs(est["mlp"] - 15.0) < 1e-9
-    assert est["xgbod"] == DEFAULT_SECONDS_PER_RUN["xgbod"]
+    assert est["xgbod"] == SECONDS_PER_RUN["xgbod"]
 
 
 def test_experiments_carry_the_aucroc_runs_view_for_the_mlflow_ui(tmp_path):

@@ -19,8 +19,8 @@ from hydra.core.utils import JobReturn, JobStatus
 
 from adbench_repro.datasets.catalog import FAMILIES, all_datasets
 from adbench_repro.sweep.datasets import expand_dataset_value, rewrite_dataset_override
-from adbench_repro.sweep.outcome import FAILED, FINISHED, SKIPPED, JobFailed, JobOutcome, outcome_of
-from adbench_repro.sweep.progress import SweepProgress, format_summary, varying_keys
+from adbench_repro.sweep.progress import (FAILED, FINISHED, SKIPPED, JobFailed, JobOutcome, SweepProgress,
+                                          format_summary, outcome_of, varying_keys)
 from adbench_repro.sweep.workers import pool_size, worker_env
 
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
@@ -147,12 +147,11 @@ def hydra_conf():
     GlobalHydra.instance().clear()
 
 
-def test_default_config_uses_adbench_sweeper_pool_launcher_and_store_callback(hydra_conf):
+def test_default_config_uses_adbench_sweeper_and_pool_launcher(hydra_conf):
     cfg = compose("config", return_hydra_config=True)
     assert cfg.hydra.sweeper._target_.endswith("adbench_sweeper.AdbenchSweeper")
     assert cfg.hydra.launcher._target_.endswith("pool_launcher.PoolLauncher")
     assert cfg.hydra.launcher.n_jobs is None and cfg.hydra.launcher.threads_per_job is None
-    assert cfg.hydra.callbacks.prepare_tracking_store._target_.endswith("callbacks.PrepareTrackingStore")
 
 
 def test_slurm_launcher_composes(hydra_conf):
@@ -233,78 +232,13 @@ def test_combine_multiplies_by_command_line_jobs_and_refuses_clashes():
         combine(file_jobs, [["+dataset=c"]], "f.yaml")
 
 
-# ---------------------------------------------------------------- launch order
-from adbench_repro.sweep.schedule import cost, job_cost, longest_first  # noqa: E402
-
-
-def test_longest_first_puts_heavy_detectors_on_big_datasets_first():
-    jobs = [["dataset=45_wine", "detector=mlp"], ["dataset=22_magic.gamma", "detector=xgbod"],
-            ["dataset=45_wine", "detector=xgbod"], ["dataset=22_magic.gamma", "detector=mlp"],
-            ["dataset=45_wine", "detector=mlp_quick"]]
-    order = longest_first([job_cost(j, {}) for j in jobs])
-    assert order[0] == 1 and order[-2:] == [0, 4]  # ties keep sweep order
-    assert cost("22_magic.gamma", "xgbod") > cost("22_magic.gamma", "deepsad") > cost("22_magic.gamma", "mlp")
-    # a class name from a composed config counts like the config name; defaults fill what a job omits
-    assert cost("6_cardio", "adbench_repro.detectors.xgbod.XGBODDetector") == cost("6_cardio", "xgbod")
-    assert job_cost(["seed=1"], {"dataset": "6_cardio", "detector": "xgbod"}) == cost("6_cardio", "xgbod")
-
-
-# ---------------------------------------------------------------- claims
-from adbench_repro.sweep import claims  # noqa: E402
-
-
-def test_claims_run_a_config_hash_once_per_sweep(tmp_path, monkeypatch):
-    monkeypatch.delenv(claims.ENV_VAR, raising=False)
-    assert claims.claim("abc") is None  # not in a sweep that screens in its workers
-    first = claims.new_claims_dir(tmp_path)
-    monkeypatch.setenv(claims.ENV_VAR, str(first))
-    assert claims.claim("abc", "job A") == (True, "")
-    assert claims.claim("abc", "job B") == (False, "job A")
-    assert claims.claim("def", "job C") == (True, "")
-    second = claims.new_claims_dir(tmp_path)  # a restarted sweep never sees the old claims
-    assert second != first
-    monkeypatch.setenv(claims.ENV_VAR, str(second))
-    assert claims.claim("abc", "job A again") == (True, "")
-    monkeypatch.setenv(claims.ENV_VAR, str(tmp_path / "gone"))
-    with pytest.raises(FileNotFoundError, match=claims.ENV_VAR):
-        claims.claim("abc")
-
-
-# ---------------------------------------------------------------- forkserver start and parent watchdog
-from adbench_repro.sweep.workers import forkserver_wanted, study_cli_wants_forkserver  # noqa: E402
-
-
-@pytest.mark.parametrize("argv, wanted", [
-    (["-m", "dataset=classical"], True),
-    (["--multirun", "hydra/launcher=local"], True),
-    (["dataset=6_cardio"], False),  # a single run
-    (["-m", "hydra.launcher.n_jobs=1"], False),
-    (["-m", "hydra/launcher=slurm"], False),
-    (["-m", "hydra.launcher.start_method=spawn"], False),
-    (["-m", "hydra.launcher.preload=[torch]"], False),
-    (["-m", "hydra.sweeper.dry_run=true"], False),
-])
-def test_forkserver_wanted(argv, wanted):
-    assert forkserver_wanted(argv) is wanted
-
-
-@pytest.mark.parametrize("argv, wanted", [
-    (["table1", "--quick"], True),
-    (["table1", "--jobs", "1"], False),
-    (["table1", "--jobs=1"], False),
-    (["table1", "--jobs", "4"], True),
-    (["table1", "--dry-run"], False),
-    (["table1", "hydra/launcher=slurm"], False),
-])
-def test_study_cli_wants_forkserver(argv, wanted):
-    assert study_cli_wants_forkserver(argv) is wanted
-
-
+# ---------------------------------------------------------------- parent watchdog
 _CHILD = """
 import os, sys, time
-from adbench_repro.sweep.workers import watch_parent
-busy = sys.argv[2] == "busy"
-watch_parent(os.getppid(), busy=lambda: busy, interval_s=0.1, grace_s=5)
+from adbench_repro.sweep.workers import busy, watch_parent
+watch_parent(interval_s=0.1, grace_s=5)
+if sys.argv[2] == "busy":
+    busy().__enter__()
 try:
     time.sleep(60)
 except KeyboardInterrupt:
@@ -319,34 +253,29 @@ time.sleep(60)
 """
 
 
+def _alive(pid: int) -> bool:
+    from adbench_repro.lease import _pid_alive
+
+    return _pid_alive(pid)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="uses /proc to see zombies")
 @pytest.mark.parametrize("state", ["idle", "busy"])
 def test_worker_ends_when_its_parent_is_killed(tmp_path, state):
-    from adbench_repro.sweep.workers import _process_alive
-
     marker = tmp_path / "marker"
     parent = subprocess.Popen([sys.executable, "-c", _PARENT, _CHILD, str(marker), state], stdout=subprocess.PIPE,
                               text=True)
     child = int(parent.stdout.readline())
     time.sleep(1.0)  # the child has started its watchdog
-    assert _process_alive(child)
+    assert _alive(child)
     parent.kill()
     parent.wait(timeout=10)
     deadline = time.monotonic() + 15
-    while _process_alive(child) and time.monotonic() < deadline:
+    while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
-    alive = _process_alive(child)
+    alive = _alive(child)
     if alive:
         os.kill(child, signal.SIGKILL)
     assert not alive
     # an idle worker just exits; a busy one first has its job interrupted (its run ends KILLED)
     assert marker.exists() is (state == "busy")
-
-
-@pytest.mark.parametrize("kwargs, setting", [({"order": "random"}, "hydra.sweeper.order"),
-                                             ({"screen": "nowhere"}, "hydra.sweeper.screen")])
-def test_bad_sweeper_setting_is_named(kwargs, setting):
-    from hydra_plugins.adbench_repro_plugins.adbench_sweeper import AdbenchSweeper
-
-    with pytest.raises(ValueError, match=setting):
-        AdbenchSweeper(**kwargs)
