@@ -279,3 +279,15 @@ def test_worker_ends_when_its_parent_is_killed(tmp_path, state):
     assert not alive
     # an idle worker just exits; a busy one first has its job interrupted (its run ends KILLED)
     assert marker.exists() is (state == "busy")
+
+
+def test_the_pool_launcher_hydra_loads_reports_each_job_itself():
+    # Hydra's plugin scan re-executes plugin modules: the sweeper must recognise the launcher class it gets
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.launcher import Launcher
+
+    from adbench_repro.sweep.progress import ReportsProgress
+
+    Plugins.instance().discover(Launcher)
+    launcher = next(p for p in Plugins.instance().discover(Launcher) if p.__name__ == "PoolLauncher")
+    assert isinstance(launcher(), ReportsProgress)

@@ -123,6 +123,14 @@ class SweepProgress:
         return format_summary(self.outcomes, self.clock() - self.start, self.total)
 
 
+class ReportsProgress:
+    """Mixin of a launcher that reports each job to ``progress`` as it completes (the adbench pool launcher);
+    the sweeper then does not report per batch. It lives here, not in ``hydra_plugins``: Hydra's plugin scan
+    re-executes plugin modules, so a class defined there is not the same object twice."""
+
+    progress: "SweepProgress | None" = None
+
+
 def shorten(overrides: str, keys: set[str] | None) -> str:
     """Only the ``key=value`` tokens of ``overrides`` whose key is in ``keys`` (all when None)."""
     kept = [t for t in overrides.split() if keys is None or override_key(t) in keys]

@@ -25,9 +25,7 @@ from omegaconf import OmegaConf
 from adbench_repro.datasets import resolve_data_root
 from adbench_repro.sweep import joblist
 from adbench_repro.sweep.datasets import rewrite_dataset_override
-from adbench_repro.sweep.progress import FAILED, SweepProgress, outcome_of, varying_keys
-
-from .pool_launcher import PoolLauncher
+from adbench_repro.sweep.progress import FAILED, ReportsProgress, SweepProgress, outcome_of, varying_keys
 
 
 @dataclass
@@ -83,7 +81,7 @@ class AdbenchSweeper(BasicSweeper):
             progress.emit(f"[sweep] dry run: {len(jobs)} job(s); each skips itself if its configuration is "
                           "FINISHED or running in the store by then")
             return []
-        reports_each = isinstance(self.launcher, PoolLauncher)
+        reports_each = isinstance(self.launcher, ReportsProgress)
         if reports_each:
             self.launcher.progress = progress
         size = self.max_batch_size or len(jobs) or 1

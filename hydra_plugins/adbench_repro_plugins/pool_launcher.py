@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Optional, Sequence
 from unittest import mock
 
 from hydra.core.config_store import ConfigStore
@@ -26,7 +26,7 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
-from adbench_repro.sweep.progress import SKIPPED, JobFailed, as_job_failed, job_output_dir, outcome_of
+from adbench_repro.sweep.progress import SKIPPED, JobFailed, ReportsProgress, as_job_failed, job_output_dir, outcome_of
 from adbench_repro.sweep import workers
 from adbench_repro.sweep.workers import busy, pool_size, watch_parent, worker_env
 
@@ -92,7 +92,7 @@ def _pool_job(idx: int, overrides: Sequence[str]) -> JobReturn:
     return ret
 
 
-class PoolLauncher(Launcher):
+class PoolLauncher(Launcher, ReportsProgress):
     """Runs jobs concurrently in ``n_jobs`` reused processes and reports each as it completes."""
 
     def __init__(self, n_jobs: Optional[int] = None, threads_per_job: Optional[int] = None,
@@ -103,8 +103,7 @@ class PoolLauncher(Launcher):
         self.config: Optional[DictConfig] = None
         self.hydra_context: Optional[HydraContext] = None
         self.task_function: Optional[TaskFunction] = None
-        #: set by the adbench sweeper: receives each job's outcome as it completes
-        self.progress: Any = None
+        self.progress = None  # set by the adbench sweeper (ReportsProgress)
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
