@@ -45,9 +45,11 @@ def runs_in_store(tracking_uri: str, experiment: str = "nng-mix"):
 
 
 def synthetic_study(name: str, rows: list[str], shift: dict[str, float], out_dir: Path, n_datasets: int = 15,
-                    noise: float = 0.0, datasets: list[str] | None = None) -> None:
+                    noise: float = 0.0, datasets: list[str] | None = None,
+                    row_shift: dict[str, dict[str, float]] | None = None) -> None:
     """Write ``<out_dir>/<name>.csv`` as the aggregator would, from made-up runs: every column is a base value
-    per dataset plus ``shift[column]`` (0 when absent) plus optional noise."""
+    per dataset plus ``shift[column]`` (0 when absent; ``row_shift[row]`` replaces it for that row) plus
+    optional noise."""
     import numpy as np
     import pandas as pd
 
@@ -62,7 +64,8 @@ def synthetic_study(name: str, rows: list[str], shift: dict[str, float], out_dir
         base = rng.uniform(0.6, 0.85, n_datasets)
         for i, ds in enumerate((datasets or study.datasets)[:n_datasets]):
             for col in study.columns:
-                value = base[i] + shift.get(col.label, 0.0) + (rng.normal(0, noise) if noise else 0.0)
+                value = (base[i] + (row_shift or {}).get(row, shift).get(col.label, 0.0)
+                         + (rng.normal(0, noise) if noise else 0.0))
                 recs.append({"row": row, "column": col.label, "dataset": ds, "seed": 0, "value": value,
                              "run_id": f"{row}{i}{col.label}", "config_hash": f"{row}{i}{col.label}"})
     write_outputs(build_table(study, pd.DataFrame(recs), None), out_dir)
