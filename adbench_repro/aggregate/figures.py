@@ -110,11 +110,13 @@ def _plot_lines(t: StudyTable, spec: dict, plt):
         ax.set_xlabel(spec.get("x_label", ""))
         ax.set_ylabel(Y_LABEL)
         ax.grid(alpha=0.3)
-        if ax.lines:
+        if ax.lines:  # long handles, so that the dashed Baseline reads as dashed
             if len(panels) == 1:
-                ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
+                ax.legend(fontsize=6, handlelength=3.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
             else:
-                ax.legend(fontsize=6)
+                ax.legend(fontsize=6, handlelength=3.5)
+        else:
+            ax.text(0.5, 0.5, "no runs", transform=ax.transAxes, ha="center", va="center", color="grey")
     return fig
 
 
