@@ -136,11 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
     args = ap.parse_intermixed_args(argv)
 
-    study = studies.load_study(args.study)
-    configs = studies.expand(study, quick=args.quick,
-                             detectors=args.detectors.split(",") if args.detectors else None,
-                             datasets=args.datasets.split(",") if args.datasets else None,
-                             seeds=args.seeds.split(",") if args.seeds else None)
+    try:  # an unknown study, detector, dataset or seed is a usage error: one line, exit code 2
+        study = studies.load_study(args.study)
+        configs = studies.expand(study, quick=args.quick,
+                                 detectors=args.detectors.split(",") if args.detectors else None,
+                                 datasets=args.datasets.split(",") if args.datasets else None,
+                                 seeds=args.seeds.split(",") if args.seeds else None)
+    except studies.StudyError as exc:
+        ap.error(str(exc))
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         base_cfg = compose("config", overrides=list(args.overrides))
     present = [c for c in configs if dataset_path(c["dataset"], str(base_cfg.data.root)).is_file()]

@@ -156,3 +156,17 @@ def test_dry_run_counts_committed_runs_without_writing_the_store(tmp_path, monke
     export_runs(read_mlflow(f"sqlite:///{tmp_path}/src.db", "nng-mix"), tmp_path / "runs" / "t.csv.gz")
     assert reproduce.committed_hashes(None, tmp_path / "runs") == {"aaa", "bbb"}
     assert reproduce.committed_hashes({"aaa", "zzz"}, tmp_path / "runs") == {"aaa"}
+
+
+def test_a_detector_the_study_does_not_use_is_a_one_line_usage_error(capsys):
+    from adbench_repro.reproduce import main
+
+    try:
+        main(["table7", "--dry-run", "--detectors", "deepsad,mlp"])
+    except SystemExit as exc:
+        assert exc.code == 2
+    else:
+        raise AssertionError("expected a usage error")
+    err = capsys.readouterr().err
+    assert "study 'table7': detector(s) ['mlp'] not used; it uses ['deepsad']" in err
+    assert "Traceback" not in err
