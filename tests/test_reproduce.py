@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
@@ -161,12 +162,9 @@ def test_dry_run_counts_committed_runs_without_writing_the_store(tmp_path, monke
 def test_a_detector_the_study_does_not_use_is_a_one_line_usage_error(capsys):
     from adbench_repro.reproduce import main
 
-    try:
+    with pytest.raises(SystemExit) as exc:
         main(["table7", "--dry-run", "--detectors", "deepsad,mlp"])
-    except SystemExit as exc:
-        assert exc.code == 2
-    else:
-        raise AssertionError("expected a usage error")
+    assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "study 'table7': detector(s) ['mlp'] not used; it uses ['deepsad']" in err
     assert "Traceback" not in err
