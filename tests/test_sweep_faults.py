@@ -273,12 +273,13 @@ def test_jobs_file_sweep_runs_a_repeated_configuration_once(tmp_path, adbench_ro
     assert clash.returncode != 0 and "jobs.yaml: job 0 sets dataset" in clash.stdout + clash.stderr
 
 
-@pytest.mark.parametrize("launcher", ["local", pytest.param("joblib", marks=pytest.mark.slow)])
-def test_two_sweeps_on_one_fresh_store_finish_each_configuration_once(tmp_path, adbench_root, launcher):
-    # 12 configurations in common, started together on one new SQLite store; three repetitions
+@pytest.mark.parametrize("launcher,repetitions", [("local", 1), pytest.param("local", 3, marks=pytest.mark.slow),
+                                                   pytest.param("joblib", 3, marks=pytest.mark.slow)])
+def test_two_sweeps_on_one_fresh_store_finish_each_configuration_once(tmp_path, adbench_root, launcher, repetitions):
+    # 12 configurations in common, started together on one new SQLite store; the race is repeated under `slow`
     configs = [*CHEAP_MLP, f"hydra/launcher={launcher}"]
     orders = {"a": [f"dataset={','.join(TINY[:4])}", "seed=0,1,2"], "b": [f"dataset={','.join(TINY[3::-1])}", "seed=2,1,0"]}
-    for rep in range(3):
+    for rep in range(repetitions):
         tmp = tmp_path / f"rep{rep}"
         tmp.mkdir()
         uri = f"sqlite:///{tmp}/mlflow.db"
