@@ -44,12 +44,12 @@ def runs_in_store(tracking_uri: str, experiment: str = "nng-mix"):
     return client.search_runs([exp.experiment_id], max_results=10000)
 
 
-def synthetic_study(name: str, rows: list[str], shift: dict[str, float], out_dir: Path, n_datasets: int = 15,
+def synthetic_study(name: str, rows: list[str], shift: dict[str, float], out_dir: Path, n_datasets: int | None = None,
                     noise: float = 0.0, datasets: list[str] | None = None,
                     row_shift: dict[str, dict[str, float]] | None = None) -> None:
     """Write ``<out_dir>/<name>.csv`` as the aggregator would, from made-up runs: every column is a base value
     per dataset plus ``shift[column]`` (0 when absent; ``row_shift[row]`` replaces it for that row) plus
-    optional noise."""
+    optional noise. ``n_datasets``: the first n of the study's datasets (default: all of them)."""
     import numpy as np
     import pandas as pd
 
@@ -61,8 +61,8 @@ def synthetic_study(name: str, rows: list[str], shift: dict[str, float], out_dir
     rng = np.random.default_rng(1)
     recs = []
     for row in rows:
-        base = rng.uniform(0.6, 0.85, n_datasets)
-        for i, ds in enumerate((datasets or study.datasets)[:n_datasets]):
+        base = rng.uniform(0.6, 0.85, len(datasets or study.datasets))
+        for i, ds in enumerate((datasets or study.datasets)[:n_datasets or None]):
             for col in study.columns:
                 value = (base[i] + (row_shift or {}).get(row, shift).get(col.label, 0.0)
                          + (rng.normal(0, noise) if noise else 0.0))

@@ -42,11 +42,16 @@ def rank_marks(t: StudyTable, row: str, level: str) -> dict[str, str]:
 SIG_BASELINE, SIG_REFERENCE = "b", "r"
 
 
+#: a paper value shown beside ours without a difference: too few of the family's files here
+NOT_COMPARABLE = "n/c"
+
+
 def _cell_text(value: float, paper: float, mark: str | None, style: str, sd: float = math.nan,
-               sig: str = "") -> str:
+               sig: str = "", comparable: bool = True, paper_digits: int = 3, n_seeds: int = 0) -> str:
+    paper_text = f"{paper:.{paper_digits}f}"
     if math.isnan(value):
         text = MISSING
-        return text if math.isnan(paper) else f"{text} ({_fmt(paper)})"
+        return text if math.isnan(paper) else f"{text} ({paper_text})"
     text = _fmt(value)
     if mark == "best":
         text = f"**{text}**" if style == "md" else rf"\textbf{{{text}}}"
@@ -54,10 +59,12 @@ def _cell_text(value: float, paper: float, mark: str | None, style: str, sd: flo
         text = f"<u>{text}</u>" if style == "md" else rf"\underline{{{text}}}"
     if not math.isnan(sd):
         text += f" ± {sd:.3f}" if style == "md" else rf" $\pm$ {sd:.3f}"
+        if n_seeds < 3:  # a spread of two seed means says little
+            text += f" ({n_seeds} seeds)"
     if sig:
         text += f"<sup>{sig}</sup>" if style == "md" else rf"$^{{{sig}}}$"
     if not math.isnan(paper):
-        text += f" ({_fmt(paper)}, {value - paper:+.3f})"
+        text += f" ({paper_text}, {value - paper:+.3f})" if comparable else f" ({paper_text}, {NOT_COMPARABLE})"
     return text
 
 
@@ -98,7 +105,8 @@ def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
         sds = sub["sd_of_seed_means"] if "sd_of_seed_means" in sub else None
         cells = [_cell_text(float(sub.at[c, "value"]), float(sub.at[c, "paper"]), marks.get(c), style,
                             float(sds[c]) if sds is not None and sds[c] == sds[c] else math.nan,
-                            significance(t, row, c))
+                            significance(t, row, c), t.paper_comparable, 4 if level == "average" else 3,
+                            int(sub.at[c, "n_seeds"] or 0))
                  for c in t.columns]
         if level == "average" and not t.average_rows:  # no complete row: flag averages over fewer rows
             n_rows = len([r for r in t.rows if r not in t.study.extra_rows])
@@ -133,6 +141,15 @@ def coverage_lines(t: StudyTable) -> list[str]:
     lines.append("Columns (and rows) with different dataset coverage are not comparable. " + avg_text
                  + (f"; {', '.join(t.study.extra_rows)}: beyond the paper, not averaged" if t.study.extra_rows else "")
                  + ".")
+    if t.study.paper:
+        lines.append("Paper values of the Average row: the mean of the paper's cells over the same rows as ours "
+                     f"({'datasets' if t.study.rows == 'dataset' else 'detectors'}; not the paper's printed average "
+                     "over all its rows).")
+    if not t.paper_comparable:
+        n_here = len(t.study.datasets) - len(t.missing_datasets)
+        lines.append(f"Not comparable with the paper ({NOT_COMPARABLE}): the paper's values average all "
+                     f"{len(t.study.datasets)} files of the family, ours the {n_here} of {len(t.study.datasets)} "
+                     "present here, so no difference is given.")
     if t.missing_datasets:
         lines.append(f"Datasets of the study without any run here ({len(t.missing_datasets)}): "
                      + ", ".join(t.missing_datasets) + ".")
