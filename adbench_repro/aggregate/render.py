@@ -226,7 +226,7 @@ def write_outputs(t: StudyTable, out_dir: str | Path) -> dict[str, Path]:
 
 def stats_to_markdown(t: StudyTable) -> str:
     """``<study>_stats.md``: every test behind the table's markers, row by row."""
-    from .stats import ALPHA, OVERALL, ROPE, TIE
+    from .stats import ALPHA, OVERALL, ROPE, TIE, min_wilcoxon_p
 
     st = t.stats
     lines = [f"# Statistical tests: {t.study.title}", "",
@@ -236,8 +236,12 @@ def stats_to_markdown(t: StudyTable) -> str:
              "- Pairwise: Wilcoxon signed-rank (scipy, zero differences split between the signs, as Demšar 2006), "
              "Holm-corrected over all comparisons of the row (statsmodels). Win/tie/loss per dataset "
              f"(tie: |difference| <= {TIE}); median and mean difference of a - b.",
-             f"- Bayesian signed-rank (baycomp, Benavoli et al. 2017), region of practical equivalence {ROPE} "
-             "AUCROC: P(a better), P(equivalent), P(b better).",
+             f"- Bayesian signed-rank (Benavoli et al. 2017; baycomp's probabilities), region of practical "
+             f"equivalence {ROPE} AUCROC: P(a better), P(equivalent), P(b better). P(equiv.) >= 0.95 is the "
+             "evidence for \"no difference\"; a Wilcoxon p above alpha is not.",
+             "- sig. = *cannot be* when the row has too few datasets for any significance: the exact two-sided "
+             "Wilcoxon test cannot go below 2/2^n (n = 5: 0.0625), and Holm multiplies the smallest p by the "
+             "number of comparisons.",
              "- Friedman test over all columns (scipy), Nemenyi post-hoc (scikit-posthocs), average ranks "
              "(1 = best); critical-difference diagrams under `figures/`.", ""]
     for row in [*t.rows, OVERALL]:
@@ -251,6 +255,8 @@ def stats_to_markdown(t: StudyTable) -> str:
             lines += [f"Friedman chi2 = {fr.statistic:.2f}, p = {fr.p:.3g} over {fr.n_datasets} datasets; "
                       f"Nemenyi CD = {fr.cd:.2f}. Average ranks: {ranks}.",
                       f"![CD diagram](figures/{t.study.name}_cd_{row}.png)", ""]
+        if fr is not None and not pw.empty:
+            lines += _cd_vs_wilcoxon(fr, pw, ALPHA)
         if not pw.empty:
             lines += ["| a | b | n | W/T/L | median diff | mean diff | Wilcoxon p | Holm p | sig. "
                       "| P(a better) | P(equiv.) | P(b better) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -259,8 +265,32 @@ def stats_to_markdown(t: StudyTable) -> str:
                     return "—" if x is None or x != x else format(x, spec)
                 lines.append(f"| {r['a']} | {r['b']} | {r['n']} | {r['wins']}/{r['ties']}/{r['losses']} "
                              f"| {f(r['median_diff'], '+.4f')} | {f(r['mean_diff'], '+.4f')} | {f(r['p'])} "
-                             f"| {f(r['p_holm'])} | {'**yes**' if r['significant'] else 'no'} "
+                             f"| {f(r['p_holm'])} | {_sig_text(r, len(pw), min_wilcoxon_p, ALPHA)} "
                              f"| {f(r.get('p_better'), '.2f')} | {f(r.get('p_equivalent'), '.2f')} "
                              f"| {f(r.get('p_worse'), '.2f')} |")
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _sig_text(r: dict, m: int, min_p, alpha: float) -> str:
+    if r["significant"]:
+        return "**yes**"
+    return f"*cannot be* ({r['n']} datasets)" if min_p(int(r["n"])) * max(m, 1) >= alpha else "no"
+
+
+def _cd_vs_wilcoxon(fr, pw, alpha: float) -> list[str]:
+    """Lines naming the pairs where the CD diagram (Nemenyi) and the paired Wilcoxon tests disagree."""
+    nem = fr.nemenyi
+    split = []
+    for r in pw.to_dict("records"):
+        if r["a"] not in nem.index or r["b"] not in nem.index:
+            continue
+        by_ranks = float(nem.at[r["a"], r["b"]]) < alpha
+        if by_ranks != bool(r["significant"]):
+            split.append(f"{r['a']} vs {r['b']} ({'CD separates, Wilcoxon does not' if by_ranks else 'Wilcoxon separates, CD does not'})")
+    if not split:
+        return ["The CD diagram (Nemenyi) and the paired Wilcoxon tests agree on every pair tested.", ""]
+    return [f"The CD diagram and the paired tests disagree on {len(split)} pair(s): {'; '.join(split)}. They answer "
+            "different questions: Nemenyi compares average ranks among all the columns (so a pair's verdict "
+            "depends on the other columns, and it ignores the size of differences), Wilcoxon the signed, "
+            "ranked differences of the two columns alone, Holm-corrected over the row's comparisons.", ""]
