@@ -18,7 +18,7 @@ STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) 
         reproduce-all reproduce-table1 reproduce-table2 reproduce-table3 reproduce-table4 reproduce-table5 \
         reproduce-table6 reproduce-table7 reproduce-table8 reproduce-fig3a reproduce-fig3b reproduce-fig4 \
         reproduce-fig5 reproduce-fig7 reproduce-table1_dedup reproduce-xgbod_sigma \
-        reproduce-gn_ablation clean
+        reproduce-gn_ablation reproduce-table2_sigma reproduce-table3_sigma clean
 
 help: ## list the targets (coloured on a terminal only)
 	@if [ -t 1 ]; then c='\033[36m'; e='\033[0m'; else c=''; e=''; fi; \
@@ -62,7 +62,7 @@ bench-detectors: ## tensor-sliced DeepSAD vs a Dataset/DataLoader reference; fit
 bench-sweep: ## a realistic 48-run sweep through the pool (longest first, as given), joblib and 1 worker
 	$(PYTHON) scripts/bench_sweep.py
 
-STUDIES := table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7 table1_dedup xgbod_sigma gn_ablation
+STUDIES := table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7 table1_dedup xgbod_sigma gn_ablation table2_sigma table3_sigma
 REPRODUCE_TARGETS := $(addprefix reproduce-,$(STUDIES))
 
 $(REPRODUCE_TARGETS): reproduce-%: ## run a study (resuming), then rebuild results/<study>.md, e.g. make reproduce-table1 QUICK=1

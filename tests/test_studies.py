@@ -34,6 +34,8 @@ EXPECTED_RUNS = {
     "table1_dedup": 12 * 4 * 8,                 # beyond the paper: 12 small datasets, 4 CPU detectors
     "xgbod_sigma": N_CLASSICAL * 1 * 3 * 5,     # beyond the paper: XGBOD, 3 columns, 5 seeds
     "gn_ablation": N_CLASSICAL * 4 * 3 * 5,     # beyond the paper: 4 CPU detectors, 3 columns, 5 seeds
+    "table2_sigma": N_CV * 1 * 3 * 5,           # beyond the paper: MLP, 3 columns, 5 seeds
+    "table3_sigma": N_NLP * 1 * 3 * 5,
 }
 
 
