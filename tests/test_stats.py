@@ -143,3 +143,70 @@ def test_cd_diagram_bytes_do_not_depend_on_the_hash_seed(tmp_path):
                        env={**__import__("os").environ, "PYTHONHASHSEED": seed})
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
+
+
+def test_friedman_statistic_reproduces_demsar_with_and_without_tie_correction():
+    """Demšar's published chi2_F = 9.28 and F_F = 3.69 are uncorrected for ties; on his data with mushroom's
+    four 1.000s the tie-corrected statistic (scipy's, and the one the tables use) is larger."""
+    from scipy.stats import friedmanchisquare
+
+    from adbench_repro.aggregate.stats import FRIEDMAN_TIE_CORRECTION, friedman_statistic
+
+    m = demsar_table6()
+    plain, _ = friedman_statistic(m, tie_correction=False)
+    assert plain == pytest.approx(9.28, abs=0.005)
+    assert friedman_nemenyi(m, tie_correction=False).iman_davenport == pytest.approx(3.69, abs=0.005)
+    corrected, p = friedman_statistic(m, tie_correction=True)
+    ref = friedmanchisquare(*[m[c].to_numpy() for c in m.columns])
+    assert corrected == pytest.approx(ref.statistic) and p == pytest.approx(ref.pvalue)
+    assert corrected > plain
+    assert FRIEDMAN_TIE_CORRECTION and friedman_nemenyi(m).statistic == pytest.approx(corrected)
+
+
+def test_holm_on_a_worked_example():
+    """Holm (1979) step-down, by hand: p = (0.01, 0.04, 0.03, 0.005), m = 4. Sorted: 0.005 x 4 = 0.02,
+    0.01 x 3 = 0.03, 0.03 x 2 = 0.06, 0.04 x 1 = 0.04 -> running max 0.06. At alpha 0.05 only 0.005 and 0.01
+    are rejected."""
+    from adbench_repro.aggregate.stats import holm
+
+    adj = holm([0.01, 0.04, 0.03, 0.005])
+    assert adj == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    m = pd.DataFrame({"a": np.linspace(0.6, 0.9, 12), "b": np.linspace(0.6, 0.9, 12) - 0.02,
+                      "c": np.linspace(0.6, 0.9, 12) + np.r_[0.01, -0.01] .repeat(6)})
+    res = wilcoxon_holm(m, [("a", "b"), ("a", "c"), ("b", "c")], rope=None)
+    assert res["p_holm"].to_numpy() == pytest.approx(holm(res["p"].to_numpy()))
+
+
+def test_summation_noise_does_not_decide_ties():
+    """Two columns equal by construction but summed in another order (1e-16 apart) rank as a tie and count as
+    ties in W/T/L, whatever the row order: the Friedman statistic is the same after shuffling."""
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.6, 0.9, (20, 3))
+    seeds = rng.uniform(-0.05, 0.05, (20, 5))
+    a = (base[:, 0:1] + seeds).mean(axis=1)
+    b = (base[:, 0:1] + seeds[:, ::-1]).mean(axis=1)  # the same values, summed in the other order
+    assert (a != b).any()  # the noise is there before rounding
+    m = pd.DataFrame({"A": a, "B": b, "C": base[:, 1], "D": base[:, 2]})
+    fr = friedman_nemenyi(m)
+    fr_shuffled = friedman_nemenyi(m.sample(frac=1.0, random_state=1)[["B", "D", "A", "C"]])
+    assert fr.statistic == pytest.approx(fr_shuffled.statistic, rel=1e-12)
+    assert fr.ranks["A"] == fr.ranks["B"]
+    res = wilcoxon_holm(m, [("A", "B")], rope=None).iloc[0]
+    assert res["ties"] == 20 and res["p"] == 1.0
+
+
+def test_identical_columns_are_listed_per_dataset():
+    from adbench_repro.aggregate.stats import identical_columns
+
+    recs = []
+    for ds, same in (("d1", True), ("d2", False), ("d3", True)):
+        for seed in (0, 1):
+            v = 0.7 + 0.01 * seed
+            recs += [{"row": "r", "column": "Mixup", "dataset": ds, "seed": seed, "value": v, "run_id": f"m{ds}{seed}"},
+                     {"row": "r", "column": "CutMix", "dataset": ds, "seed": seed,
+                      "value": v + (0.0 if same else 0.02 * seed) + 1e-17, "run_id": f"c{ds}{seed}"},
+                     {"row": "r", "column": "Shared", "dataset": ds, "seed": seed, "value": v, "run_id": f"m{ds}{seed}"}]
+    found = identical_columns(pd.DataFrame(recs), ["r"], ["Mixup", "CutMix", "Shared"])
+    # d2 differs on seed 1; "Shared" is the same run as Mixup (one run filling two columns): not listed with it
+    assert found == {"r": [("Mixup", "CutMix", ["d1", "d3"]), ("CutMix", "Shared", ["d1", "d3"])]}

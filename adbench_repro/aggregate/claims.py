@@ -54,7 +54,7 @@ import pandas as pd
 import yaml
 
 from ..studies import load_study
-from .stats import ALPHA, ROPE, dataset_matrix, min_wilcoxon_p, overall_matrix, wilcoxon_holm
+from .stats import ALPHA, ROPE, dataset_matrix, holm, min_wilcoxon_p, overall_matrix, wilcoxon_holm
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN = (
     "reproduced", "partly", "not reproduced", "inconclusive", "not run")
@@ -227,12 +227,10 @@ def compare(s: StudyResult, pairs: list[tuple[str, str]], rows: list[str], per: 
     if not lines:
         return pd.DataFrame()
     out = pd.concat(lines, ignore_index=True)
-    from statsmodels.stats.multitest import multipletests
-
     tested = out["p"].notna()
     out["p_holm"] = np.nan
     if tested.any():
-        out.loc[tested, "p_holm"] = multipletests(out.loc[tested, "p"].to_numpy(), alpha=ALPHA, method="holm")[1]
+        out.loc[tested, "p_holm"] = holm(out.loc[tested, "p"].to_numpy())
     out["significant"] = out["p_holm"] < ALPHA
     out["min_p"] = [min_wilcoxon_p(int(n)) for n in out["n"]]
     out["can_be_significant"] = out["min_p"] * max(len(out), 1) < ALPHA

@@ -226,7 +226,7 @@ def write_outputs(t: StudyTable, out_dir: str | Path) -> dict[str, Path]:
 
 def stats_to_markdown(t: StudyTable) -> str:
     """``<study>_stats.md``: every test behind the table's markers, row by row."""
-    from .stats import ALPHA, OVERALL, ROPE, TIE, min_wilcoxon_p
+    from .stats import ALPHA, DECIMALS, OVERALL, ROPE, TIE, min_wilcoxon_p
 
     st = t.stats
     lines = [f"# Statistical tests: {t.study.title}", "",
@@ -234,7 +234,7 @@ def stats_to_markdown(t: StudyTable) -> str:
              f"tested on the datasets where every column has runs. `{OVERALL}`: the per-dataset mean over the "
              f"rows that have every column ({', '.join(st.overall_rows) or 'none'}). alpha = {ALPHA}.", "",
              "- Pairwise: Wilcoxon signed-rank (scipy, zero differences split between the signs, as Demšar 2006), "
-             "Holm-corrected over all comparisons of the row (statsmodels). Win/tie/loss per dataset "
+             "Holm-corrected over all comparisons of the row. Win/tie/loss per dataset "
              f"(tie: |difference| <= {TIE}); median and mean difference of a - b.",
              f"- Bayesian signed-rank (Benavoli et al. 2017; baycomp's probabilities), region of practical "
              f"equivalence {ROPE} AUCROC: P(a better), P(equivalent), P(b better). P(equiv.) >= 0.95 is the "
@@ -242,8 +242,11 @@ def stats_to_markdown(t: StudyTable) -> str:
              "- sig. = *cannot be* when the row has too few datasets for any significance: the exact two-sided "
              "Wilcoxon test cannot go below 2/2^n (n = 5: 0.0625), and Holm multiplies the smallest p by the "
              "number of comparisons.",
-             "- Friedman test over all columns (scipy), Nemenyi post-hoc (scikit-posthocs), average ranks "
-             "(1 = best); critical-difference diagrams under `figures/`.", ""]
+             "- Friedman test over all columns, chi2_F corrected for ties (Demšar's Eq. 1 divided by 1 - "
+             "sum(t^3 - t)/(N k (k^2 - 1)), as scipy; Iman-Davenport F_F beside it), Nemenyi post-hoc "
+             "(scikit-posthocs), average ranks (1 = best); critical-difference diagrams under `figures/`.",
+             f"- Before any rank or test, seed-averaged AUCROC is rounded to {DECIMALS} decimals, so that values "
+             "equal by construction stay tied whatever the summation order.", ""]
     for row in [*t.rows, OVERALL]:
         pw = st.pairwise[st.pairwise["row"] == row] if not st.pairwise.empty else st.pairwise
         fr = st.friedman.get(row)
@@ -252,11 +255,16 @@ def stats_to_markdown(t: StudyTable) -> str:
         lines += [f"## {row}", ""]
         if fr is not None:
             ranks = ", ".join(f"{c} {r:.2f}" for c, r in fr.ranks.sort_values().items())
-            lines += [f"Friedman chi2 = {fr.statistic:.2f}, p = {fr.p:.3g} over {fr.n_datasets} datasets; "
+            lines += [f"Friedman chi2 = {fr.statistic:.2f} (tie-corrected; F_F = {fr.iman_davenport:.2f}), "
+                      f"p = {fr.p:.3g} over {fr.n_datasets} datasets; "
                       f"Nemenyi CD = {fr.cd:.2f}. Average ranks: {ranks}.",
                       f"![CD diagram](figures/{t.study.name}_cd_{row}.png)", ""]
         if fr is not None and not pw.empty:
             lines += _cd_vs_wilcoxon(fr, pw, ALPHA)
+        for a, b, hits in (st.identical or {}).get(row, []):
+            lines += [f"Identical by construction: {a} = {b} on every seed of {len(hits)} dataset(s) "
+                      f"({', '.join(hits)}): equal AUCROC from different runs (with one labeled anomaly Mixup and "
+                      "CutMix can only copy it; or an AUCROC saturated at 1.0), counted as ties.", ""]
         if not pw.empty:
             lines += ["| a | b | n | W/T/L | median diff | mean diff | Wilcoxon p | Holm p | sig. "
                       "| P(a better) | P(equiv.) | P(b better) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]

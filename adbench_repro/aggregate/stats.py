@@ -4,10 +4,10 @@ The unit of evidence is a dataset: each method's AUCROC on a dataset is first av
 methods are compared on the datasets where all of them have runs (a complete block design).
 
 * :func:`wilcoxon_holm`: paired Wilcoxon signed-rank tests (scipy; zero differences split between the
-  signs, as Demšar recommends), Holm-corrected over the family of comparisons (statsmodels), with
+  signs, as Demšar recommends), Holm-corrected over the family of comparisons (:func:`holm`), with
   win/tie/loss counts and the median difference; optionally a Bayesian signed-rank test (baycomp) with
   a region of practical equivalence: P(better), P(equivalent), P(worse).
-* :func:`friedman_nemenyi`: the Friedman test (scipy) over all methods, average ranks (1 = best), the
+* :func:`friedman_nemenyi`: the Friedman test (:func:`friedman_statistic`, tie-corrected) over all methods, average ranks (1 = best), the
   Nemenyi post-hoc p-values (scikit-posthocs) and the critical difference of average ranks.
 * :func:`cd_diagram`: the critical-difference diagram (scikit-posthocs) as a PNG.
 """
@@ -30,6 +30,18 @@ ROPE = 0.01
 BAYES_SAMPLES = 10_000
 #: a per-dataset difference smaller than this counts as a tie in win/tie/loss (below the tables' 3 decimals)
 TIE = 5e-4
+#: seed-averaged AUCROC is rounded to this many decimals before any rank or test, so that values equal by
+#: construction (Mixup and CutMix with one labeled anomaly make identical runs) stay equal whatever the order
+#: of the summation (1e-16 noise otherwise decides Friedman's ranks and the sign of Wilcoxon's zero differences)
+DECIMALS = 9
+#: the Friedman statistic of the tables is corrected for ties (scipy's convention; tied AUCROCs are common
+#: here, e.g. 1.0 on easy datasets); Demšar (2006) prints the uncorrected one (9.28 on his Table 6)
+FRIEDMAN_TIE_CORRECTION = True
+
+
+def settle(matrix: pd.DataFrame) -> pd.DataFrame:
+    """``matrix`` rounded to :data:`DECIMALS`: what every rank, win/tie/loss count and test reads."""
+    return matrix.round(DECIMALS)
 
 
 def dataset_matrix(records: pd.DataFrame, row: str, columns: list[str]) -> pd.DataFrame:
@@ -41,7 +53,7 @@ def dataset_matrix(records: pd.DataFrame, row: str, columns: list[str]) -> pd.Da
         return pd.DataFrame(columns=columns, dtype=float)
     m = sub.groupby(["dataset", "column"])["value"].mean().unstack("column")
     m = m.reindex(columns=[c for c in columns if c in m.columns])
-    return m.dropna(how="any").sort_index()
+    return settle(m.dropna(how="any").sort_index())
 
 
 def nemenyi_cd(k: int, n: int, alpha: float = ALPHA) -> float:
@@ -55,7 +67,7 @@ def nemenyi_cd(k: int, n: int, alpha: float = ALPHA) -> float:
 
 def average_ranks(matrix: pd.DataFrame) -> pd.Series:
     """Average rank of each column over the datasets (1 = highest value; ties get the mean rank)."""
-    return matrix.rank(axis=1, ascending=False, method="average").mean(axis=0)
+    return settle(matrix).rank(axis=1, ascending=False, method="average").mean(axis=0)
 
 
 @dataclass
@@ -63,26 +75,60 @@ class Friedman:
     """Friedman test over the columns of a dataset matrix, with the Nemenyi post-hoc."""
 
     n_datasets: int
-    statistic: float
+    statistic: float            # chi2_F (tie-corrected when ``tie_corrected``)
     p: float
     ranks: pd.Series            # average rank per column (1 = best)
     nemenyi: pd.DataFrame       # pairwise p-values
     cd: float                   # critical difference of average ranks at ALPHA
+    tie_corrected: bool = True
+    iman_davenport: float = float("nan")  # F_F = (N - 1) chi2 / (N (k - 1) - chi2), Demšar's preferred form
 
 
-def friedman_nemenyi(matrix: pd.DataFrame, alpha: float = ALPHA) -> Friedman | None:
+def friedman_statistic(matrix: pd.DataFrame, tie_correction: bool = FRIEDMAN_TIE_CORRECTION) -> tuple[float, float]:
+    """``(chi2_F, p)`` of the Friedman test on a datasets x methods matrix: 12N/(k(k+1)) (sum R_j^2 -
+    k(k+1)^2/4) from the average ranks R_j (Demšar 2006, Eq. 1), divided by 1 - sum(t^3 - t)/(N k (k^2 - 1))
+    over the groups of t tied values within a dataset when ``tie_correction`` (as scipy does); p from chi2 with
+    k - 1 degrees of freedom."""
+    from scipy.stats import chi2
+
+    m = settle(matrix)
+    n, k = m.shape
+    ranks = m.rank(axis=1, ascending=False, method="average")
+    stat = 12.0 * n / (k * (k + 1)) * (float((ranks.mean(axis=0) ** 2).sum()) - k * (k + 1) ** 2 / 4.0)
+    if tie_correction:
+        ties = sum(float((c ** 3 - c).sum()) for c in (row.value_counts().to_numpy() for _, row in m.iterrows()))
+        denom = 1.0 - ties / (n * k * (k * k - 1))
+        stat = stat / denom if denom > 0 else float("nan")
+    return stat, float(chi2.sf(stat, k - 1)) if stat == stat else float("nan")
+
+
+def friedman_nemenyi(matrix: pd.DataFrame, alpha: float = ALPHA,
+                     tie_correction: bool = FRIEDMAN_TIE_CORRECTION) -> Friedman | None:
     """Friedman + Nemenyi on a datasets x methods matrix (None with fewer than 3 methods or 2 datasets)."""
-    from scipy.stats import friedmanchisquare
     import scikit_posthocs as sp
 
+    matrix = settle(matrix)
     n, k = matrix.shape
     if k < 3 or n < 2:
         return None
-    stat, p = friedmanchisquare(*[matrix[c].to_numpy() for c in matrix.columns])
+    stat, p = friedman_statistic(matrix, tie_correction)
     nem = sp.posthoc_nemenyi_friedman(matrix.to_numpy())
     nem.index = nem.columns = list(matrix.columns)
+    ff = (n - 1) * stat / (n * (k - 1) - stat) if n * (k - 1) != stat else float("inf")
     return Friedman(n_datasets=n, statistic=float(stat), p=float(p), ranks=average_ranks(matrix),
-                    nemenyi=nem, cd=nemenyi_cd(k, n, alpha))
+                    nemenyi=nem, cd=nemenyi_cd(k, n, alpha), tie_corrected=tie_correction, iman_davenport=ff)
+
+
+def holm(p: "np.ndarray | list[float]") -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979): sort ascending, multiply the i-th smallest (0-based)
+    by m - i, take the running maximum, cap at 1; returned in the input order."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return out
 
 
 def wilcoxon_holm(matrix: pd.DataFrame, pairs: list[tuple[str, str]], alpha: float = ALPHA,
@@ -92,8 +138,8 @@ def wilcoxon_holm(matrix: pd.DataFrame, pairs: list[tuple[str, str]], alpha: flo
     losses`` (of a; ties within :data:`TIE`), ``statistic, p, p_holm, significant`` and, with ``rope``,
     ``p_better, p_equivalent, p_worse`` (Bayesian signed-rank, baycomp, seeded)."""
     from scipy.stats import wilcoxon
-    from statsmodels.stats.multitest import multipletests
 
+    matrix = settle(matrix)
     out = []
     for a, b in pairs:
         d = (matrix[a] - matrix[b]).to_numpy()
@@ -115,7 +161,7 @@ def wilcoxon_holm(matrix: pd.DataFrame, pairs: list[tuple[str, str]], alpha: flo
     tested = df["p"].notna()
     df["p_holm"] = np.nan
     if tested.any():
-        df.loc[tested, "p_holm"] = multipletests(df.loc[tested, "p"].to_numpy(), alpha=alpha, method="holm")[1]
+        df.loc[tested, "p_holm"] = holm(df.loc[tested, "p"].to_numpy())
     df["significant"] = df["p_holm"] < alpha
     return df
 
@@ -188,6 +234,7 @@ class StudyStats:
     pairwise: pd.DataFrame               # row, a, b, n, ..., p_holm, significant (see wilcoxon_holm)
     friedman: dict[str, Friedman]
     overall_rows: list[str]              # the rows whose per-dataset mean is tested as ``overall``
+    identical: dict[str, list[tuple[str, str, list[str]]]] = None  # row -> (a, b, datasets) equal on every seed
 
     def differs(self, row: str, column: str, other: str | None) -> bool:
         """Whether ``column`` differs significantly from ``other`` in ``row`` (after Holm)."""
@@ -214,7 +261,7 @@ def overall_matrix(records: pd.DataFrame, rows: list[str], columns: list[str]) -
     if not mats:
         return pd.DataFrame(columns=columns, dtype=float), []
     common = sorted(set.intersection(*(set(m.index) for m in mats.values())))
-    return sum(m.loc[common] for m in mats.values()) / len(mats), list(mats)
+    return settle(sum(m.loc[common] for m in mats.values()) / len(mats)), list(mats)
 
 
 def study_stats(records: pd.DataFrame, rows: list[str], columns: list[str], baseline: str | None,
@@ -241,7 +288,36 @@ def study_stats(records: pd.DataFrame, rows: list[str], columns: list[str], base
     pairwise = pd.concat(lines, ignore_index=True) if lines else pd.DataFrame(
         columns=["row", "a", "b", "n", "p", "p_holm", "significant"])
     return StudyStats(baseline=baseline, reference=reference, pairwise=pairwise, friedman=fried,
-                      overall_rows=overall_rows)
+                      overall_rows=overall_rows, identical=identical_columns(records, rows, columns))
+
+
+def identical_columns(records: pd.DataFrame, rows: list[str], columns: list[str]) -> dict[str, list]:
+    """Per row, the pairs of columns made by different runs whose AUCROC is equal (at :data:`DECIMALS`) on every
+    seed of a dataset, with those datasets: e.g. Mixup and CutMix with a single labeled anomaly, where both
+    can only copy it. Such pairs are ties by construction, not evidence."""
+    out: dict[str, list] = {}
+    if records.empty or "run_id" not in records:
+        return out
+    for row in rows:
+        sub = records[(records["row"] == row) & records["column"].isin(columns)]
+        if sub.empty:
+            continue
+        val = sub.pivot_table(index=["dataset", "seed"], columns="column", values="value", aggfunc="first").round(DECIMALS)
+        run = sub.pivot_table(index=["dataset", "seed"], columns="column", values="run_id", aggfunc="first")
+        found = []
+        for i, a in enumerate(columns):
+            for b in columns[i + 1:]:
+                if a not in val or b not in val:
+                    continue
+                same = (val[a] == val[b]) & (run[a] != run[b])
+                both = val[a].notna() & val[b].notna()
+                per_ds = (same | ~both).groupby(level="dataset").all() & both.groupby(level="dataset").any()
+                hits = sorted(per_ds[per_ds].index)
+                if hits:
+                    found.append((a, b, hits))
+        if found:
+            out[row] = found
+    return out
 
 
 def min_wilcoxon_p(n: int) -> float:
