@@ -232,9 +232,15 @@ def compare(s: StudyResult, pairs: list[tuple[str, str]], rows: list[str], per: 
     if tested.any():
         out.loc[tested, "p_holm"] = holm(out.loc[tested, "p"].to_numpy())
     out["significant"] = out["p_holm"] < ALPHA
-    out["min_p"] = [min_wilcoxon_p(int(n)) for n in out["n"]]
-    out["can_be_significant"] = out["min_p"] * max(len(out), 1) < ALPHA
-    return out
+    return _with_power(out)
+
+
+def _with_power(res: pd.DataFrame) -> pd.DataFrame:
+    """``res`` with ``min_p`` (smallest attainable Wilcoxon p per comparison) and ``can_be_significant``
+    (whether that p can pass Holm over all of ``res``'s comparisons)."""
+    res["min_p"] = [min_wilcoxon_p(int(n)) for n in res["n"]]
+    res["can_be_significant"] = res["min_p"] * max(len(res), 1) < ALPHA
+    return res
 
 
 def outcome(line: pd.Series, kind: str, margin: float = ROPE) -> str:
@@ -354,18 +360,15 @@ def check_gain_size(s: StudyResult, c: Claim) -> None:
         a, b, claimed = item["a"], item["b"], float(item["paper"])
         if per == "overall":
             res = compare(s, [(a, b)], ran, "overall") if ran else pd.DataFrame()
-            top = 0
         else:
             gains = {r: s.cell(r, a) - s.cell(r, b) for r in ran}
             gains = {r: g for r, g in gains.items() if not math.isnan(g)}
             if not gains:
                 continue
-            best_row = max(gains, key=gains.get)
-            res = compare(s, [(a, b)], [best_row], "row")
-            top = 0
+            res = compare(s, [(a, b)], [max(gains, key=gains.get)], "row")
         if res.empty:
             continue
-        line = res.iloc[top]
+        line = res.iloc[0]
         # like for like: the paper's largest gain over the rows we ran (its figure when that row ran)
         paper_gains = {r: s.cell(r, a, "paper") - s.cell(r, b, "paper") for r in rows}
         paper_ran = {r: g for r, g in paper_gains.items() if r in ran and not math.isnan(g)}
@@ -418,8 +421,7 @@ def check_largest_gain(s: StudyResult, c: Claim) -> None:
     res = wilcoxon_holm(gains, [(row, r) for r in others], rope=ROPE)
     res.insert(0, "unit", "gain")
     res["paper_diff"] = [paper.get(row, np.nan) - paper.get(r, np.nan) for r in others]
-    res["min_p"] = [min_wilcoxon_p(int(n)) for n in res["n"]]
-    res["can_be_significant"] = res["min_p"] * len(res) < ALPHA
+    res = _with_power(res)
     outs = [outcome(line, "better") for _, line in res.iterrows()]
     # one row whose gain is significantly larger refutes "benefits the most"
     c.verdict = NOT_REPRODUCED if any(o == AGAINST and line["significant"] for o, (_, line)
