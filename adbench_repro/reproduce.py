@@ -11,8 +11,10 @@ run in the store (by config hash, exactly) and an estimated wall time per detect
 Hydra multirun of ``python -m adbench_repro.run`` (``hydra.sweeper.jobs_file``) on the default
 process-pool launcher; each run skips a configuration that another sweep has FINISHED or is running
 meanwhile (:mod:`adbench_repro.lease`);
-then ``python -m adbench_repro.aggregate <study>`` writes ``results/<study>.md`` (``results/quick/``
-with ``--quick``; ``--out DIR`` elsewhere).
+then the aggregator writes ``results/<study>.md`` (``results/quick/`` with ``--quick``; ``--out DIR``
+elsewhere). A study of your own (a spec without ``kind: paper|beyond``) writes under
+``results/studies/<name>/`` instead, so the committed results stay as they are. Each configuration is composed
+and hashed once, here; the jobs and the aggregator take those hashes.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from .datasets.catalog import PUBLISHED_SIZE
 
 #: committed run exports (results/runs/*.csv.gz), imported into the store before a study runs
 RUNS_DIR = REPO_ROOT / "results" / "runs"
+#: the folder that a study's default output path (:meth:`studies.Study.results_dir`) is relative to
+OUTPUT_ROOT = REPO_ROOT
 
 #: the one cost model: rough seconds per run on 2 CPU cores for a 10,000-row dataset (ADBench's cap), by
 #: detector config, used until the store has timings; a dataset costs its rows (padded to 1,000) / 10,000 of it
@@ -108,6 +112,44 @@ def import_committed_runs(client, experiment_id: str, hashes: set[str] | None = 
     return added
 
 
+def config_key(config: dict) -> tuple:
+    """A configuration's identity as :func:`studies.expand` deduplicates it (values normalised)."""
+    return tuple(sorted((k, repr(studies.normalise(v))) for k, v in config.items()))
+
+
+def expand_all(view: studies.Study, present: list[dict], selected: list[dict]) -> list[dict]:
+    """The configurations to hash: every one of ``view`` (what the table covers) whose dataset is present, plus
+    the ``selected`` ones (a subset unless filters widen it), deduplicated."""
+    have = {c["dataset"] for c in present}
+    out = {config_key(c): c for c in studies.expand(view) if c["dataset"] in have}
+    for c in present:
+        out.setdefault(config_key(c), c)
+    return list(out.values())
+
+
+def plan(configs: list[dict], overrides: list[str], what: str) -> dict[str, list[dict]]:
+    """``{config_hash: [configuration, ...]}``: each configuration composed and hashed once."""
+    out: dict[str, list[dict]] = {}
+    for h, c in zip(config_hashes(configs, CONF_DIR, overrides, what), configs):
+        out.setdefault(h, []).append(c)
+    return out
+
+
+def aggregate(view: studies.Study, base_cfg, out: Path, overrides: list[str], expected: dict) -> int:
+    """Write ``view``'s table under ``out`` from the store, with the hashes already planned; exit code."""
+    from .aggregate import aggregate_study, collect_runs
+
+    try:
+        runs = collect_runs(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
+        result = aggregate_study(view, runs, out_dir=out, extra_overrides=overrides, expected=expected)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    t = result.table
+    print(f"{view.name}: {t.runs_used} runs used; table written: {out / (view.name + '.md')}")
+    return 0
+
+
 def run_sweep(argv: list[str]) -> int:
     """``python -m adbench_repro.run <argv>`` in this process (no second interpreter start-up); exit code."""
     from . import run as runner
@@ -130,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the counts and the time estimate, run nothing")
     ap.add_argument("--no-aggregate", action="store_true")
     ap.add_argument("--out", default=None,
-                    help="where the table goes (default: results/, or results/quick/ with --quick, git-ignored)")
+                    help="where the table goes (default: results/ for the paper's and this project's studies, "
+                         "results/studies/<name>/ for your own; quick/ below it with --quick)")
     ap.add_argument("--no-import", action="store_true",
                     help=f"do not add the committed runs ({RUNS_DIR.relative_to(REPO_ROOT)}/*.csv.gz) to the store first")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
@@ -146,7 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(str(exc))
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         base_cfg = compose("config", overrides=list(args.overrides))
-    present = [c for c in configs if dataset_path(c["dataset"], str(base_cfg.data.root)).is_file()]
+    data_root = Path(str(base_cfg.data.root))
+    if not data_root.is_dir():  # said even when every configuration is already FINISHED
+        print(f"warning: the data root {data_root} (data.root / $ADBENCH_DATA) does not exist; "
+              "`make data` links or downloads the ADBench files", file=sys.stderr)
+    present = [c for c in configs if dataset_path(c["dataset"], str(data_root)).is_file()]
     missing = sorted({c["dataset"] for c in configs} - {c["dataset"] for c in present})
     if missing:
         print(f"{len(missing)} dataset(s) of {study.name} are not under the data root and are left out: "
@@ -154,13 +201,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables"
     logging.getLogger("alembic").setLevel(logging.WARNING)
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
-    # exact: the config hash of every configuration, as the runner computes it (seconds for thousands)
-    if len(present) > 500:
-        print(f"hashing {len(present)} configurations and reading the store ...", flush=True)
-    hashes = config_hashes(present, CONF_DIR, args.overrides, study.name)
-    distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
+    # one trip per configuration: every configuration the table covers (the study, or its QUICK view) is
+    # composed and hashed here, once; the jobs to run and the aggregator both take these hashes
+    view = study.quick_view() if args.quick else study
+    table_configs = expand_all(view, present, configs)
+    if len(table_configs) > 500:
+        print(f"hashing {len(table_configs)} configurations and reading the store ...", flush=True)
+    expected = plan(table_configs, args.overrides, study.name)
+    by_key = {config_key(c): h for h, cs in expected.items() for c in cs}
+    distinct = {}
+    for c in present:  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
+        distinct.setdefault(by_key[config_key(c)], c)
     present = list(distinct.values())
-    done = tracking.finished_hashes(client, exp_id)
+    done = tracking.finished_hashes(client, exp_id)  # the one planning answer to "done?"
     if not args.no_import:
         if args.dry_run:  # count the committed runs as done without writing them into the store
             committed = committed_hashes(set(distinct)) - done
@@ -209,15 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         if failed:
             print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
     if not args.no_aggregate:
-        from .aggregate.__main__ import main as aggregate
-
-        out = args.out or ("results/quick" if args.quick else "results")
-        rc = aggregate([study.name, "--tracking-uri", str(base_cfg.mlflow.tracking_uri),
-                        "--experiment", str(base_cfg.mlflow.experiment_name), "--out", out,
-                        *(["--quick"] if args.quick else []), *args.overrides])
-        if rc == 0:
-            print(f"table written: {Path(out) / (study.name + '.md')}")
-        failed += rc != 0
+        out = Path(args.out) if args.out else OUTPUT_ROOT / study.results_dir(args.quick)
+        failed += aggregate(view, base_cfg, out, args.overrides, expected) != 0
     return 1 if failed else 0
 
 
