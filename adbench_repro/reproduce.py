@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -135,8 +136,9 @@ def plan(configs: list[dict], overrides: list[str], what: str) -> dict[str, list
     return out
 
 
-def aggregate(view: studies.Study, base_cfg, out: Path, overrides: list[str], expected: dict) -> int:
-    """Write ``view``'s table under ``out`` from the store, with the hashes already planned; exit code."""
+def write_table(view: studies.Study, base_cfg, out: Path, overrides: list[str], expected: dict):
+    """Write ``view``'s table under ``out`` from the store, with the hashes already planned; the aggregator's
+    result, or None after an error (printed)."""
     from .aggregate import aggregate_study, collect_runs
 
     try:
@@ -144,10 +146,10 @@ def aggregate(view: studies.Study, base_cfg, out: Path, overrides: list[str], ex
         result = aggregate_study(view, runs, out_dir=out, extra_overrides=overrides, expected=expected)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return None
     t = result.table
     print(f"{view.name}: {t.runs_used} runs used; table written: {out / (view.name + '.md')}")
-    return 0
+    return result
 
 
 def run_sweep(argv: list[str]) -> int:
@@ -180,15 +182,39 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_intermixed_args(argv)
 
     try:  # an unknown study, detector, dataset or seed is a usage error: one line, exit code 2
-        study = studies.load_study(args.study)
-        configs = studies.expand(study, quick=args.quick,
-                                 detectors=args.detectors.split(",") if args.detectors else None,
-                                 datasets=args.datasets.split(",") if args.datasets else None,
-                                 seeds=args.seeds.split(",") if args.seeds else None)
+        outcome = run_study(args.study, quick=args.quick,
+                            detectors=args.detectors.split(",") if args.detectors else None,
+                            datasets=args.datasets.split(",") if args.datasets else None,
+                            seeds=args.seeds.split(",") if args.seeds else None, jobs=args.jobs,
+                            dry_run=args.dry_run, aggregate=not args.no_aggregate, out=args.out,
+                            import_committed=not args.no_import, overrides=args.overrides)
     except studies.StudyError as exc:
         ap.error(str(exc))
+    return outcome.rc
+
+
+@dataclass
+class Outcome:
+    """What :func:`run_study` did: ``rc`` (0 when every run and the aggregation succeeded) and the
+    aggregator's result (None with ``dry_run`` or ``aggregate=False``)."""
+
+    rc: int
+    result: object = None
+
+
+def run_study(study: str | Path | studies.Study, *, quick: bool = False, detectors: list[str] | None = None,
+              datasets: list[str] | None = None, seeds: list | None = None, jobs: int | None = None,
+              dry_run: bool = False, aggregate: bool = True, out: str | Path | None = None,
+              import_committed: bool = True, overrides: list[str] | tuple[str, ...] = ()) -> Outcome:
+    """Run ``study`` (a name, a spec path or a :class:`studies.Study`), resuming, then aggregate it: what
+    ``python -m adbench_repro.reproduce`` does, callable from Python. Raises :class:`studies.StudyError`
+    for an unknown study, detector, dataset or seed."""
+    overrides = list(overrides)
+    if not isinstance(study, studies.Study):
+        study = studies.load_study(study)
+    configs = studies.expand(study, quick=quick, detectors=detectors, datasets=datasets, seeds=seeds)
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        base_cfg = compose("config", overrides=list(args.overrides))
+        base_cfg = compose("config", overrides=list(overrides))
     data_root = Path(str(base_cfg.data.root))
     if not data_root.is_dir():  # said even when every configuration is already FINISHED
         print(f"warning: the data root {data_root} (data.root / $ADBENCH_DATA) does not exist; "
@@ -203,19 +229,19 @@ def main(argv: list[str] | None = None) -> int:
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
     # one trip per configuration: every configuration the table covers (the study, or its QUICK view) is
     # composed and hashed here, once; the jobs to run and the aggregator both take these hashes
-    view = study.quick_view() if args.quick else study
+    view = study.quick_view() if quick else study
     table_configs = expand_all(view, present, configs)
     if len(table_configs) > 500:
         print(f"hashing {len(table_configs)} configurations and reading the store ...", flush=True)
-    expected = plan(table_configs, args.overrides, study.name)
+    expected = plan(table_configs, overrides, study.name)
     by_key = {config_key(c): h for h, cs in expected.items() for c in cs}
     distinct = {}
     for c in present:  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
         distinct.setdefault(by_key[config_key(c)], c)
     present = list(distinct.values())
     done = tracking.finished_hashes(client, exp_id)  # the one planning answer to "done?"
-    if not args.no_import:
-        if args.dry_run:  # count the committed runs as done without writing them into the store
+    if not not import_committed:
+        if dry_run:  # count the committed runs as done without writing them into the store
             committed = committed_hashes(set(distinct)) - done
             if committed:
                 print(f"{len(committed)} run(s) of the study are in the committed results ({RUNS_DIR}) and count "
@@ -224,13 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             import_committed_runs(client, exp_id, set(distinct), done=done)  # adds the imported hashes to done
     todo = [c for h, c in distinct.items() if h not in done]
-    jobs = args.jobs or os.cpu_count() or 1
+    workers = jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)
 
-    print(f"study {study.name}{' (QUICK)' if args.quick else ''}: {study.title}")
+    print(f"study {study.name}{' (QUICK)' if quick else ''}: {study.title}")
     print(f"  {len(present)} runs, {len(present) - len(todo)} already FINISHED in "
           f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] (by config hash), "
-          f"{len(todo)} to run on {jobs} worker(s)")
+          f"{len(todo)} to run on {workers} worker(s)")
     per_det: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
     for c in todo:
@@ -238,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds[c["detector"]] += est.get(c["detector"], UNKNOWN_DETECTOR_S) * size_factor(c["dataset"])
     total = 0.0
     for det, n in sorted(per_det.items()):
-        t = seconds[det] / jobs
+        t = seconds[det] / workers
         total += t
         source = "from your runs" if det in measured else "built-in default"
         print(f"  {det:<14} {n:5d} runs x ~{seconds[det] / n:7.1f} s ({source})  ->  ~{t / 3600:6.2f} h")
@@ -247,24 +273,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  note: FTTransformer on this CPU takes ~{est['fttransformer'] / 60:.0f} min per 10,000-row run. Restrict "
               f"with e.g. `make reproduce-{study.name} DETECTORS=deepsad,mlp,catboost,xgbod` or run it on a GPU "
               "(device=cuda).")
-    if args.dry_run:
-        return 0
+    if dry_run:
+        return Outcome(0)
 
     failed = 0
     if todo:  # each run checks its lease again: another sweep on the store may take some first
         with tempfile.TemporaryDirectory(prefix=f"adbench_{study.name}_") as tmp:
             jobs_file = write_jobs_file(Path(tmp) / "jobs.yaml", [studies.to_override_list(c) for c in todo])
-            argv = ["-m", f"hydra.sweeper.jobs_file={jobs_file}", *args.overrides]
-            if args.jobs:
-                argv.append(f"hydra.launcher.n_jobs={args.jobs}")
+            argv = ["-m", f"hydra.sweeper.jobs_file={jobs_file}", *overrides]
+            if jobs:
+                argv.append(f"hydra.launcher.n_jobs={jobs}")
             print(f"+ python -m adbench_repro.run {' '.join(argv)}   ({len(todo)} jobs)", flush=True)
             failed = run_sweep(argv) != 0
         if failed:
             print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
-    if not args.no_aggregate:
-        out = Path(args.out) if args.out else OUTPUT_ROOT / study.results_dir(args.quick)
-        failed += aggregate(view, base_cfg, out, args.overrides, expected) != 0
-    return 1 if failed else 0
+    if aggregate:
+        out = Path(out) if out else OUTPUT_ROOT / study.results_dir(quick)
+        result = write_table(view, base_cfg, out, overrides, expected)
+        return Outcome(1 if failed or result is None else 0, result)
+    return Outcome(1 if failed else 0)
 
 
 if __name__ == "__main__":
