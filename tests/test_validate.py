@@ -64,3 +64,16 @@ def test_cfg_job_prints_the_config_and_exits_0(flag, tmp_path, adbench_root):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "seed: 3" in res.stdout and "augmenter:" in res.stdout
     assert not (tmp_path / "mlflow.db").exists()  # printing the config runs nothing
+
+
+def test_a_data_error_leaves_no_run_in_the_store(tmp_path, adbench_root):
+    root = tmp_path / "data"
+    (root / "Classical").mkdir(parents=True)
+    (root / "Classical" / "45_wine.npz").write_bytes(b"PK\x03\x04 truncated")
+    env = clean_env(adbench_root)
+    env["ADBENCH_DATA"] = str(root)
+    res = run_cli(["dataset=45_wine"], cwd=tmp_path, env=env)
+    assert res.returncode == 2 and "45_wine.npz" in res.stderr and "make data" in res.stderr
+    from helpers import runs_in_store
+
+    assert runs_in_store(f"sqlite:///{tmp_path}/mlflow.db") == []  # no FAILED run to clutter the UI
