@@ -5,25 +5,23 @@ VENV ?= .venv
 SHARED_ADBENCH ?= ../shared/adbench
 DATA_ROOT ?= $(or $(ADBENCH_DATA),data/adbench)
 # study options: QUICK=1 (small documented subset), DETECTORS=deepsad,mlp  DATASETS=6_cardio,...  SEEDS=0,1  JOBS=2
+#                DRY_RUN=1 (counts and time estimate only)  OUT=dir (where the table goes)
 QUICK ?=
 DETECTORS ?=
 DATASETS ?=
 JOBS ?=
 SEEDS ?=
 STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) $(if $(DATASETS),--datasets $(DATASETS)) \
-             $(if $(SEEDS),--seeds $(SEEDS)) $(if $(JOBS),--jobs $(JOBS))
+             $(if $(SEEDS),--seeds $(SEEDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(DRY_RUN),--dry-run) $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data test test-slow test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \
-        reproduce-all reproduce-table1 reproduce-table2 reproduce-table3 reproduce-table4 reproduce-table5 \
-        reproduce-table6 reproduce-table7 reproduce-table8 reproduce-fig3a reproduce-fig3b reproduce-fig4 \
-        reproduce-fig5 reproduce-fig7 reproduce-table1_dedup reproduce-xgbod_sigma \
-        reproduce-gn_ablation reproduce-table2_sigma reproduce-table3_sigma clean
+        reproduce-all clean
 
 help: ## list the targets (coloured on a terminal only)
 	@if [ -t 1 ]; then c='\033[36m'; e='\033[0m'; else c=''; e=''; fi; \
 	grep -hE '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' -v c="$$c" -v e="$$e" '{printf "  %s%-20s%s %s\n", c, $$1, e, $$2}'; \
-	printf "  $$c%-20s$$e %s\n" "reproduce-<study>" "run a study (resuming), then rebuild results/<study>.md; QUICK=1 DETECTORS=a,b DATASETS=a,b SEEDS=0,1 JOBS=n"
+	printf "  $$c%-20s$$e %s\n" "reproduce-<study>" "run a study (resuming), then rebuild its table; QUICK=1 DETECTORS=a,b DATASETS=a,b SEEDS=0,1 JOBS=n DRY_RUN=1"
 	@echo "                       studies: $(STUDIES)"
 
 setup: ## create .venv and install the package with dev extras (CPU torch 2.13.0)
@@ -62,14 +60,17 @@ bench-detectors: ## tensor-sliced DeepSAD vs a Dataset/DataLoader reference; fit
 bench-sweep: ## a realistic 48-run sweep through the pool (longest first, as given), joblib and 1 worker
 	$(PYTHON) scripts/bench_sweep.py
 
-STUDIES := table1 table2 table3 table4 table5 table6 table7 table8 fig3a fig3b fig4 fig5 fig7 table1_dedup xgbod_sigma gn_ablation table2_sigma table3_sigma
-REPRODUCE_TARGETS := $(addprefix reproduce-,$(STUDIES))
+# every spec in conf/study (a new one needs no edit here); reproduce-all runs this project's (kind: paper|beyond)
+STUDIES := $(sort $(notdir $(basename $(wildcard conf/study/*.yaml))))
+PROJECT_STUDIES := table1 $(filter-out table1,$(sort $(notdir $(basename $(shell grep -lE '^kind: (paper|beyond)' conf/study/*.yaml)))))
 
-$(REPRODUCE_TARGETS): reproduce-%: ## run a study (resuming), then rebuild results/<study>.md, e.g. make reproduce-table1 QUICK=1
+# reproduce-<study> for any spec conf/study/<study>.yaml (listed by `make help`)
+reproduce-%:
+	@test -f conf/study/$*.yaml || { echo "no study spec conf/study/$*.yaml; studies: $(STUDIES)" >&2; exit 2; }
 	$(PYTHON) -m adbench_repro.reproduce $* $(STUDY_ARGS)
 
-reproduce-all: ## every study, Table I first
-	for s in $(STUDIES); do \
+reproduce-all: ## every study of the paper and beyond it, Table I first
+	for s in $(PROJECT_STUDIES); do \
 	  $(PYTHON) -m adbench_repro.reproduce $$s $(STUDY_ARGS) || exit 1; done
 
 clean: ## remove Hydra output folders (keeps mlflow.db and results/)

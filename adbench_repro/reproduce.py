@@ -11,8 +11,10 @@ run in the store (by config hash, exactly) and an estimated wall time per detect
 Hydra multirun of ``python -m adbench_repro.run`` (``hydra.sweeper.jobs_file``) on the default
 process-pool launcher; each run skips a configuration that another sweep has FINISHED or is running
 meanwhile (:mod:`adbench_repro.lease`);
-then ``python -m adbench_repro.aggregate <study>`` writes ``results/<study>.md`` (``results/quick/``
-with ``--quick``; ``--out DIR`` elsewhere).
+then the aggregator writes ``results/<study>.md`` (``results/quick/`` with ``--quick``; ``--out DIR``
+elsewhere). A study of your own (a spec without ``kind: paper|beyond``) writes under
+``results/studies/<name>/`` instead, so the committed results stay as they are. Each configuration is composed
+and hashed once, here; the jobs and the aggregator take those hashes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import statistics
 import sys
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -38,6 +41,8 @@ from .datasets.catalog import PUBLISHED_SIZE
 
 #: committed run exports (results/runs/*.csv.gz), imported into the store before a study runs
 RUNS_DIR = REPO_ROOT / "results" / "runs"
+#: the folder that a study's default output path (:meth:`studies.Study.results_dir`) is relative to
+OUTPUT_ROOT = REPO_ROOT
 
 #: the one cost model: rough seconds per run on 2 CPU cores for a 10,000-row dataset (ADBench's cap), by
 #: detector config, used until the store has timings; a dataset costs its rows (padded to 1,000) / 10,000 of it
@@ -108,6 +113,45 @@ def import_committed_runs(client, experiment_id: str, hashes: set[str] | None = 
     return added
 
 
+def config_key(config: dict) -> tuple:
+    """A configuration's identity as :func:`studies.expand` deduplicates it (values normalised)."""
+    return tuple(sorted((k, repr(studies.normalise(v))) for k, v in config.items()))
+
+
+def expand_all(view: studies.Study, present: list[dict], selected: list[dict]) -> list[dict]:
+    """The configurations to hash: every one of ``view`` (what the table covers) whose dataset is present, plus
+    the ``selected`` ones (a subset unless filters widen it), deduplicated."""
+    have = {c["dataset"] for c in present}
+    out = {config_key(c): c for c in studies.expand(view) if c["dataset"] in have}
+    for c in present:
+        out.setdefault(config_key(c), c)
+    return list(out.values())
+
+
+def plan(configs: list[dict], overrides: list[str], what: str) -> dict[str, list[dict]]:
+    """``{config_hash: [configuration, ...]}``: each configuration composed and hashed once."""
+    out: dict[str, list[dict]] = {}
+    for h, c in zip(config_hashes(configs, CONF_DIR, overrides, what), configs):
+        out.setdefault(h, []).append(c)
+    return out
+
+
+def write_table(view: studies.Study, base_cfg, out: Path, overrides: list[str], expected: dict):
+    """Write ``view``'s table under ``out`` from the store, with the hashes already planned; the aggregator's
+    result, or None after an error (printed)."""
+    from .aggregate import aggregate_study, collect_runs
+
+    try:
+        runs = collect_runs(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
+        result = aggregate_study(view, runs, out_dir=out, extra_overrides=overrides, expected=expected)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    t = result.table
+    print(f"{view.name}: {t.runs_used} runs used; table written: {out / (view.name + '.md')}")
+    return result
+
+
 def run_sweep(argv: list[str]) -> int:
     """``python -m adbench_repro.run <argv>`` in this process (no second interpreter start-up); exit code."""
     from . import run as runner
@@ -130,23 +174,52 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true", help="print the counts and the time estimate, run nothing")
     ap.add_argument("--no-aggregate", action="store_true")
     ap.add_argument("--out", default=None,
-                    help="where the table goes (default: results/, or results/quick/ with --quick, git-ignored)")
+                    help="where the table goes (default: results/ for the paper's and this project's studies, "
+                         "results/studies/<name>/ for your own; quick/ below it with --quick)")
     ap.add_argument("--no-import", action="store_true",
                     help=f"do not add the committed runs ({RUNS_DIR.relative_to(REPO_ROOT)}/*.csv.gz) to the store first")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
     args = ap.parse_intermixed_args(argv)
 
     try:  # an unknown study, detector, dataset or seed is a usage error: one line, exit code 2
-        study = studies.load_study(args.study)
-        configs = studies.expand(study, quick=args.quick,
-                                 detectors=args.detectors.split(",") if args.detectors else None,
-                                 datasets=args.datasets.split(",") if args.datasets else None,
-                                 seeds=args.seeds.split(",") if args.seeds else None)
+        outcome = run_study(args.study, quick=args.quick,
+                            detectors=args.detectors.split(",") if args.detectors else None,
+                            datasets=args.datasets.split(",") if args.datasets else None,
+                            seeds=args.seeds.split(",") if args.seeds else None, jobs=args.jobs,
+                            dry_run=args.dry_run, aggregate=not args.no_aggregate, out=args.out,
+                            import_committed=not args.no_import, overrides=args.overrides)
     except studies.StudyError as exc:
         ap.error(str(exc))
+    return outcome.rc
+
+
+@dataclass
+class Outcome:
+    """What :func:`run_study` did: ``rc`` (0 when every run and the aggregation succeeded) and the
+    aggregator's result (None with ``dry_run`` or ``aggregate=False``)."""
+
+    rc: int
+    result: object = None
+
+
+def run_study(study: str | Path | studies.Study, *, quick: bool = False, detectors: list[str] | None = None,
+              datasets: list[str] | None = None, seeds: list | None = None, jobs: int | None = None,
+              dry_run: bool = False, aggregate: bool = True, out: str | Path | None = None,
+              import_committed: bool = True, overrides: list[str] | tuple[str, ...] = ()) -> Outcome:
+    """Run ``study`` (a name, a spec path or a :class:`studies.Study`), resuming, then aggregate it: what
+    ``python -m adbench_repro.reproduce`` does, callable from Python. Raises :class:`studies.StudyError`
+    for an unknown study, detector, dataset or seed."""
+    overrides = list(overrides)
+    if not isinstance(study, studies.Study):
+        study = studies.load_study(study)
+    configs = studies.expand(study, quick=quick, detectors=detectors, datasets=datasets, seeds=seeds)
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        base_cfg = compose("config", overrides=list(args.overrides))
-    present = [c for c in configs if dataset_path(c["dataset"], str(base_cfg.data.root)).is_file()]
+        base_cfg = compose("config", overrides=list(overrides))
+    data_root = Path(str(base_cfg.data.root))
+    if not data_root.is_dir():  # said even when every configuration is already FINISHED
+        print(f"warning: the data root {data_root} (data.root / $ADBENCH_DATA) does not exist; "
+              "`make data` links or downloads the ADBench files", file=sys.stderr)
+    present = [c for c in configs if dataset_path(c["dataset"], str(data_root)).is_file()]
     missing = sorted({c["dataset"] for c in configs} - {c["dataset"] for c in present})
     if missing:
         print(f"{len(missing)} dataset(s) of {study.name} are not under the data root and are left out: "
@@ -154,15 +227,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables"
     logging.getLogger("alembic").setLevel(logging.WARNING)
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
-    # exact: the config hash of every configuration, as the runner computes it (seconds for thousands)
-    if len(present) > 500:
-        print(f"hashing {len(present)} configurations and reading the store ...", flush=True)
-    hashes = config_hashes(present, CONF_DIR, args.overrides, study.name)
-    distinct = dict(zip(hashes, present))  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
+    # one trip per configuration: every configuration the table covers (the study, or its QUICK view) is
+    # composed and hashed here, once; the jobs to run and the aggregator both take these hashes
+    view = study.quick_view() if quick else study
+    table_configs = expand_all(view, present, configs)
+    if len(table_configs) > 500:
+        print(f"hashing {len(table_configs)} configurations and reading the store ...", flush=True)
+    expected = plan(table_configs, overrides, study.name)
+    by_key = {config_key(c): h for h, cs in expected.items() for c in cs}
+    distinct = {}
+    for c in present:  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
+        distinct.setdefault(by_key[config_key(c)], c)
     present = list(distinct.values())
-    done = tracking.finished_hashes(client, exp_id)
-    if not args.no_import:
-        if args.dry_run:  # count the committed runs as done without writing them into the store
+    done = tracking.finished_hashes(client, exp_id)  # the one planning answer to "done?"
+    if not not import_committed:
+        if dry_run:  # count the committed runs as done without writing them into the store
             committed = committed_hashes(set(distinct)) - done
             if committed:
                 print(f"{len(committed)} run(s) of the study are in the committed results ({RUNS_DIR}) and count "
@@ -171,13 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             import_committed_runs(client, exp_id, set(distinct), done=done)  # adds the imported hashes to done
     todo = [c for h, c in distinct.items() if h not in done]
-    jobs = args.jobs or os.cpu_count() or 1
+    workers = jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)
 
-    print(f"study {study.name}{' (QUICK)' if args.quick else ''}: {study.title}")
+    print(f"study {study.name}{' (QUICK)' if quick else ''}: {study.title}")
     print(f"  {len(present)} runs, {len(present) - len(todo)} already FINISHED in "
           f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] (by config hash), "
-          f"{len(todo)} to run on {jobs} worker(s)")
+          f"{len(todo)} to run on {workers} worker(s)")
     per_det: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
     for c in todo:
@@ -185,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds[c["detector"]] += est.get(c["detector"], UNKNOWN_DETECTOR_S) * size_factor(c["dataset"])
     total = 0.0
     for det, n in sorted(per_det.items()):
-        t = seconds[det] / jobs
+        t = seconds[det] / workers
         total += t
         source = "from your runs" if det in measured else "built-in default"
         print(f"  {det:<14} {n:5d} runs x ~{seconds[det] / n:7.1f} s ({source})  ->  ~{t / 3600:6.2f} h")
@@ -194,31 +273,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  note: FTTransformer on this CPU takes ~{est['fttransformer'] / 60:.0f} min per 10,000-row run. Restrict "
               f"with e.g. `make reproduce-{study.name} DETECTORS=deepsad,mlp,catboost,xgbod` or run it on a GPU "
               "(device=cuda).")
-    if args.dry_run:
-        return 0
+    if dry_run:
+        return Outcome(0)
 
     failed = 0
     if todo:  # each run checks its lease again: another sweep on the store may take some first
         with tempfile.TemporaryDirectory(prefix=f"adbench_{study.name}_") as tmp:
             jobs_file = write_jobs_file(Path(tmp) / "jobs.yaml", [studies.to_override_list(c) for c in todo])
-            argv = ["-m", f"hydra.sweeper.jobs_file={jobs_file}", *args.overrides]
-            if args.jobs:
-                argv.append(f"hydra.launcher.n_jobs={args.jobs}")
+            argv = ["-m", f"hydra.sweeper.jobs_file={jobs_file}", *overrides]
+            if jobs:
+                argv.append(f"hydra.launcher.n_jobs={jobs}")
             print(f"+ python -m adbench_repro.run {' '.join(argv)}   ({len(todo)} jobs)", flush=True)
             failed = run_sweep(argv) != 0
         if failed:
             print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
-    if not args.no_aggregate:
-        from .aggregate.__main__ import main as aggregate
-
-        out = args.out or ("results/quick" if args.quick else "results")
-        rc = aggregate([study.name, "--tracking-uri", str(base_cfg.mlflow.tracking_uri),
-                        "--experiment", str(base_cfg.mlflow.experiment_name), "--out", out,
-                        *(["--quick"] if args.quick else []), *args.overrides])
-        if rc == 0:
-            print(f"table written: {Path(out) / (study.name + '.md')}")
-        failed += rc != 0
-    return 1 if failed else 0
+    if aggregate:
+        out = Path(out) if out else OUTPUT_ROOT / study.results_dir(quick)
+        result = write_table(view, base_cfg, out, overrides, expected)
+        return Outcome(1 if failed or result is None else 0, result)
+    return Outcome(1 if failed else 0)
 
 
 if __name__ == "__main__":

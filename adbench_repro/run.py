@@ -26,7 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from . import CONF_DIR as PACKAGE_CONF_DIR
 from . import lease, tracking
 from .confighash import config_hash, effective_multiplier
-from .datasets import FAMILIES, DataError, get_dataset
+from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
 from .provenance import git_commit, package_version
 from .validate import ConfigError, check_config, check_overrides
@@ -94,6 +94,7 @@ def run_experiment(cfg: DictConfig) -> dict:
         raise ValueError(f"dataset={cfg.dataset.name} names a dataset family; sweep it with -m "
                          f"(python -m adbench_repro.run -m dataset={cfg.dataset.name} ...)")
     get_dataset(str(cfg.dataset.name))  # unknown dataset -> clear error before touching MLflow
+    load_arrays(str(cfg.dataset.name), str(cfg.data.root))  # missing/corrupt file: no FAILED run left behind
     client, exp_id = tracking.open_experiment(cfg.mlflow)
     tags = run_tags(cfg, device)
     run_name = f"{tags['dataset']}/{tags['augmenter']}x{tags['multiplier']}/{tags['detector']}/{tags['label_ratio']}/s{cfg.seed}"

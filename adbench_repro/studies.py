@@ -4,6 +4,7 @@ A study spec is a plain YAML file ``conf/study/<name>.yaml``. It is read by this
 a Hydra config group and is never composed into the run config. Schema::
 
     name: table1                      # must equal the file name
+    kind: paper                       # paper | beyond (this project's own studies) | user (default)
     title: "Table I: ..."             # free text, shown in the report
     datasets: classical               # a family (classical | cv | nlp) or an explicit list of dataset ids
     paper: results/paper/table1.csv   # optional: the paper's numbers (long CSV with <rows>, column, value)
@@ -29,6 +30,11 @@ a Hydra config group and is never composed into the run config. Schema::
       datasets: [39_vertebral, 42_WBC]
       seeds: [0]
       detectors: [deepsad, xgbod, mlp, catboost]   # default: all but fttransformer
+
+``kind`` says where a study's table goes: ``paper`` (an artefact of the paper) and ``beyond`` (this project's
+studies beyond the paper) write the committed results under ``results/``; a spec without ``kind`` is a
+``user`` study, whose table, figures, run export and compute count go to ``results/studies/<name>/``
+(:func:`Study.results_dir`), so it never touches the committed results.
 
 A column ``match`` compares keys of one expanded configuration (the override dict of :func:`expand`, see
 below) with the given value or list of values; ``match`` values of ``none``/``absent`` require the key
@@ -75,7 +81,12 @@ QUICK_EXCLUDED_DETECTORS = ("fttransformer",)
 #: match value meaning "the configuration does not set this key"
 ABSENT = "absent"
 
-_TOP_KEYS = {"name", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
+#: study kinds: the paper's artefacts, this project's studies beyond the paper, and a user's own
+KINDS = ("paper", "beyond", "user")
+#: where a user study's outputs go by default (results/studies/<name>/)
+USER_RESULTS = Path("results") / "studies"
+
+_TOP_KEYS = {"name", "kind", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
              "best_within", "column_mode", "notes", "extra_rows", "compare"}
 
 
@@ -124,6 +135,13 @@ class Study:
     extra_rows: list[str] = field(default_factory=list)
     compare: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
+    kind: str = "user"
+
+    def results_dir(self, quick: bool = False) -> Path:
+        """Where the table goes by default (relative to the repository root): ``results/`` for a paper or
+        beyond-the-paper study, ``results/studies/<name>/`` for a user's; ``quick/`` below it with ``quick``."""
+        base = Path("results") if self.kind in ("paper", "beyond") else USER_RESULTS / self.name
+        return base / "quick" if quick else base
 
     def quick_view(self) -> "Study":
         """This study restricted to its QUICK subset (datasets, seeds, detectors), titled as QUICK: what
@@ -240,6 +258,9 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
         if key not in raw:
             raise _err(path, key, "missing")
     name = str(raw["name"])
+    kind = raw.get("kind", "user")
+    if kind not in KINDS:
+        raise _err(path, "kind", f"{kind!r} is not one of {list(KINDS)} (omit it for your own study)")
     if path is not None and path.stem != name:
         raise _err(path, "name", f"{name!r} differs from the file name {path.stem!r}")
     datasets = _resolve_datasets(raw["datasets"], path, "datasets")
@@ -330,7 +351,7 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
     study = Study(name=name, title=str(raw.get("title", name)), datasets=datasets, rows=rows, sweeps=blocks,
                   columns=columns, paper=raw.get("paper"), quick=quick, figure=figure, best_within=best_within,
                   column_mode=column_mode, extra_rows=[str(r) for r in extra_rows],
-                  compare={k: str(v) for k, v in compare.items()}, path=path)
+                  compare={k: str(v) for k, v in compare.items()}, path=path, kind=kind)
     # every configuration must land in a column, else the spec has a typo
     for config in expand(study, datasets=study.datasets[:1]):
         if not study.column_for(config):

@@ -140,17 +140,6 @@ def ensure_experiment(client: MlflowClient, name: str) -> str:
     return with_retries(get_or_create)
 
 
-def find_finished_run(client: MlflowClient, experiment_id: str, config_hash: str) -> str | None:
-    """The id of a FINISHED run with this config hash, or None."""
-    runs = with_retries(
-        client.search_runs,
-        [experiment_id],
-        filter_string=f"tags.config_hash = '{config_hash}' and attributes.status = 'FINISHED'",
-        max_results=1,
-    )
-    return runs[0].info.run_id if runs else None
-
-
 def iter_finished_runs(client: MlflowClient, experiment_id: str):
     """Every FINISHED run of the experiment, page by page (with retries)."""
     token = None

@@ -83,11 +83,25 @@ CHECKED = ("multiplier", "seed", "protocol.pollution", "protocol.test_size", "la
            "device", "threads", *GROUPS)
 
 
+def hydra_overrides(argv: list[str]) -> list[str] | None:
+    """The overrides in a Hydra command line, read by Hydra's own argument parser (so a flag's separate value,
+    as in ``--cfg job``, ``-c job`` or ``--config-name X``, is not taken for an override); None when Hydra
+    cannot parse the flags."""
+    from hydra._internal.utils import get_args_parser
+
+    try:
+        return list(get_args_parser().parse_args(list(argv)).overrides)
+    except SystemExit:
+        return None
+
+
 def check_overrides(argv: list[str]) -> list[str]:
     """Every problem in the command-line overrides (each value of a sweep checked); [] when fine."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    overrides = [a for a in argv if not a.startswith("-")]
+    overrides = hydra_overrides(argv)
+    if overrides is None:  # Hydra's own flags are wrong: Hydra says so itself
+        return []
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception as exc:  # noqa: BLE001 - Hydra's own message is precise

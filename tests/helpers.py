@@ -29,6 +29,8 @@ def compose_run_config(overrides: list[str], tracking_uri: str, data_root: Path)
 def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """``python -m adbench_repro.run ARGS`` in ``cwd``; returns the completed process (never raises)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    # this checkout's code, whatever the venv's editable install points at
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), full_env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "adbench_repro.run", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 

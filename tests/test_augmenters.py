@@ -20,6 +20,7 @@ from adbench_repro.augmenters.base import Augmenter
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "augmenter"
 CONFIGS = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
+#: the paper's generators and ours; a new one (a module plus a YAML) joins every test below without an edit here
 EXPECTED = {"none", "mixup", "cutout", "cutmix", "gaussian_noise", "nng_mix", "cutout_gn", "cutmix_gn",
             "npos", "rosas", "uniform"}
 
@@ -62,8 +63,8 @@ def read_only(*arrays: np.ndarray) -> list[np.ndarray]:
 
 
 def test_every_expected_config_exists_and_registry_matches():
-    assert set(CONFIGS) == EXPECTED
-    assert set(REGISTRY) == EXPECTED
+    assert EXPECTED <= set(CONFIGS)
+    assert set(REGISTRY) == set(CONFIGS)
     for name in CONFIGS:
         cfg = OmegaConf.load(CONF_DIR / f"{name}.yaml")
         module, cls = cfg["_target_"].rsplit(".", 1)

@@ -11,6 +11,7 @@ from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 
 from adbench_repro import tracking
+from adbench_repro.aggregate import REPO_ROOT
 from adbench_repro.aggregate.expected import config_hashes
 
 
@@ -61,6 +62,7 @@ def test_reproduce_counts_committed_runs_as_done(tmp_path, adbench_root):
     from adbench_repro.aggregate.runs import export_runs, read_mlflow
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
+    env["PYTHONPATH"] = str(REPO_ROOT)  # this checkout's code
     common = ["table1", "--quick", "--datasets", "45_wine", "--detectors", "mlp", "--seeds", "0",
               f"data.root={adbench_root}", f"hydra.sweep.dir={tmp_path}/multirun"]
     first = subprocess.run([sys.executable, "-m", "adbench_repro.reproduce", *common, "--no-aggregate",
@@ -84,6 +86,7 @@ def test_reproduce_counts_committed_runs_as_done(tmp_path, adbench_root):
 
 def test_reproduce_runs_the_study_as_one_sweep_and_a_rerun_does_nothing(tmp_path, adbench_root):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
+    env["PYTHONPATH"] = str(REPO_ROOT)  # this checkout's code
     cmd = [sys.executable, "-m", "adbench_repro.reproduce", "table1", "--quick", "--datasets", "45_wine",
            "--detectors", "mlp", "--no-aggregate", "--no-import", f"data.root={adbench_root}",
            f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db", f"hydra.sweep.dir={tmp_path}/multirun"]
@@ -168,3 +171,55 @@ def test_a_detector_the_study_does_not_use_is_a_one_line_usage_error(capsys):
     err = capsys.readouterr().err
     assert "study 'table7': detector(s) ['mlp'] not used; it uses ['deepsad']" in err
     assert "Traceback" not in err
+
+
+USER_SPEC = """
+name: mine
+title: "my generator vs NNG-Mix"
+datasets: [45_wine, 42_WBC]
+rows: detector
+sweeps:
+  - {label_ratio: [1pct], augmenter: [none, nng_mix], multiplier: [10], detector: [mlp, deepsad], seed: [0, 1]}
+columns:
+  - {label: Baseline, match: {augmenter: none}}
+  - {label: NNG-Mix, match: {augmenter: nng_mix}}
+"""
+
+
+def test_reproduce_composes_each_configuration_once_and_a_user_study_writes_under_its_own_folder(
+        tmp_path, monkeypatch, adbench_root):
+    """One trip per configuration: the plan composes each once and the aggregator composes nothing; a spec
+    without `kind` (a user's study) puts its table, runs export and compute count in results/studies/<name>/."""
+    import hydra
+
+    from adbench_repro import reproduce
+
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(USER_SPEC)
+    calls = {"plan": 0, "after": 0}
+    phase = ["plan"]
+    real = hydra.compose
+
+    def counting(*a, **k):
+        calls[phase[0]] += 1
+        return real(*a, **k)
+
+    def fake_sweep(argv):  # the sweep itself is tested elsewhere; here only what reproduce composes
+        phase[0] = "after"
+        assert any(a.startswith("hydra.sweeper.jobs_file=") for a in argv)
+        return 0
+
+    monkeypatch.setattr(hydra, "compose", counting)
+    monkeypatch.setattr(reproduce, "compose", counting)
+    monkeypatch.setattr(reproduce, "run_sweep", fake_sweep)
+    monkeypatch.setattr(reproduce, "OUTPUT_ROOT", tmp_path)
+    rc = reproduce.main([str(spec), "--no-import", f"data.root={adbench_root}",
+                         f"mlflow.tracking_uri=sqlite:///{tmp_path}/s.db"])
+    assert rc == 0
+    n_configs = 2 * 2 * 2 * 2  # datasets x augmenters x detectors x seeds
+    groups = 2 * 2  # configurations differing only in dataset and seed share one composition
+    assert calls["plan"] == 1 + groups <= n_configs  # the base config, then one per group
+    assert calls["after"] == 0  # the aggregator reuses the planned hashes
+    out = tmp_path / "results" / "studies" / "mine"
+    assert (out / "mine.md").is_file() and (out / "compute.md").is_file()
+    assert not (tmp_path / "results" / "mine.md").exists()

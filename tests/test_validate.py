@@ -46,3 +46,34 @@ def test_every_job_of_a_sweep_is_checked_and_all_problems_are_listed():
     problems = check_overrides(["-m", "dataset=6_cardio,99_nope,98_nope", "seed=range(0,3)", "multiplier=1,-2"])
     assert len(problems) == 3
     assert check_overrides(["dataset=6_cardio", "seed=4294967295", "multiplier=0", "augmenter.k=5"]) == []
+
+
+@pytest.mark.parametrize("argv", [["--cfg", "job"], ["-c", "job", "seed=1"], ["--config-name", "config", "seed=1"],
+                                  ["-cn", "config"], ["--info", "config"], ["-m", "-c", "job", "seed=0,1"]])
+def test_hydra_flags_with_a_separate_value_are_not_overrides(argv):
+    assert check_overrides(argv) == []
+
+
+def test_bad_values_after_hydra_flags_are_still_found():
+    assert len(check_overrides(["-c", "job", "seed=-1", "multiplier=-2"])) == 2
+
+
+@pytest.mark.parametrize("flag", [["--cfg", "job"], ["-c", "job"]])
+def test_cfg_job_prints_the_config_and_exits_0(flag, tmp_path, adbench_root):
+    res = run_cli([*flag, "seed=3"], cwd=tmp_path, env=clean_env(adbench_root))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "seed: 3" in res.stdout and "augmenter:" in res.stdout
+    assert not (tmp_path / "mlflow.db").exists()  # printing the config runs nothing
+
+
+def test_a_data_error_leaves_no_run_in_the_store(tmp_path, adbench_root):
+    root = tmp_path / "data"
+    (root / "Classical").mkdir(parents=True)
+    (root / "Classical" / "45_wine.npz").write_bytes(b"PK\x03\x04 truncated")
+    env = clean_env(adbench_root)
+    env["ADBENCH_DATA"] = str(root)
+    res = run_cli(["dataset=45_wine"], cwd=tmp_path, env=env)
+    assert res.returncode == 2 and "45_wine.npz" in res.stderr and "make data" in res.stderr
+    from helpers import runs_in_store
+
+    assert runs_in_store(f"sqlite:///{tmp_path}/mlflow.db") == []  # no FAILED run to clutter the UI

@@ -68,14 +68,18 @@ def collect_runs(tracking_uri: str | None = None, experiment: str = DEFAULT_EXPE
 
 def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path | None = "results",
                     conf_dir: str | Path = CONF_DIR, repo_root: str | Path = REPO_ROOT,
-                    study_dir: str | Path = STUDY_DIR, extra_overrides: Iterable[str] = ()) -> AggregateResult:
+                    study_dir: str | Path = STUDY_DIR, extra_overrides: Iterable[str] = (),
+                    expected: dict[str, list[dict]] | None = None) -> AggregateResult:
     """Build the table of ``study`` from ``runs``; with ``out_dir`` write md/csv/tex, figure and run export.
 
     ``extra_overrides``: Hydra overrides the runs were made with on top of the study (see ``reproduce``).
+    ``expected``: ``{config_hash: [configuration, ...]}`` already composed by the caller (``reproduce``);
+    None composes the study's configurations here (:func:`.expected.expected_configs`).
     """
     if not isinstance(study, Study):
         study = load_study(study, study_dir)
-    expected = expected_configs(study, conf_dir, list(extra_overrides))
+    if expected is None:
+        expected = expected_configs(study, conf_dir, list(extra_overrides))
     records = records_from_runs(study, runs, expected)
     table = build_table(study, records, load_paper(study, Path(repo_root)))
     if study.compare and study.rows != "dataset":

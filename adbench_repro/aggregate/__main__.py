@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from ..studies import StudyError, available_studies, dump_study, load_study
-from . import aggregate_study, collect_runs
+from . import REPO_ROOT, aggregate_study, collect_runs
 from .expected import CONF_DIR, ComposeError
 from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError
 
@@ -26,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="exported runs (results/runs/*.csv.gz from other machines) merged with the store; "
                          "duplicates of a config hash keep the latest run")
     ap.add_argument("--no-store", action="store_true", help="read only the --runs files, not the MLflow store")
-    ap.add_argument("--out", default="results", help="output folder (default: %(default)s)")
+    ap.add_argument("--out", default=None,
+                    help="output folder (default: results/ for the paper's and this project's studies, "
+                         "results/studies/<name>/ for your own; quick/ below it with --quick)")
     ap.add_argument("--quick", action="store_true",
                     help="the study's QUICK subset only (its datasets, seeds and detectors; title says QUICK)")
     ap.add_argument("--conf-dir", default=str(CONF_DIR), help="Hydra config folder (default: the repo's conf/)")
@@ -48,12 +50,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(dump_study(load_study(name)))
             return 0
         study = load_study(args.study)
+        out = args.out or REPO_ROOT / study.results_dir(args.quick)
         if args.quick:
             study = study.quick_view()
         if args.no_store and not args.runs:
             raise RunsError("--no-store needs --runs FILE.csv.gz")
         runs = collect_runs(args.tracking_uri, args.experiment, args.runs, use_store=not args.no_store)
-        result = aggregate_study(study, runs, out_dir=args.out, conf_dir=args.conf_dir,
+        result = aggregate_study(study, runs, out_dir=out, conf_dir=args.conf_dir,
                                  extra_overrides=args.overrides)
     except (StudyError, RunsError, ComposeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

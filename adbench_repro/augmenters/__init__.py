@@ -1,6 +1,7 @@
 """Pseudo-anomaly generators: one module per generator, all following :class:`base.Augmenter`.
 
-``REGISTRY`` maps each config name (``conf/augmenter/<name>.yaml``) to its class.
+``REGISTRY`` maps each config name (``conf/augmenter/<name>.yaml``) to its class; it is read from the YAMLs'
+``_target_``, so a new generator is one module plus one YAML (docs/extending.md).
 """
 
 from __future__ import annotations
@@ -18,19 +19,15 @@ from .npos import NPOS
 from .rosas import RoSAS
 from .uniform import Uniform
 
-REGISTRY: dict[str, type[Augmenter]] = {
-    "none": NoAugmenter,
-    "mixup": Mixup,
-    "cutout": Cutout,
-    "cutmix": CutMix,
-    "gaussian_noise": GaussianNoise,
-    "nng_mix": NNGMix,
-    "cutout_gn": CutoutGN,
-    "cutmix_gn": CutMixGN,
-    "npos": NPOS,
-    "rosas": RoSAS,
-    "uniform": Uniform,
-}
+
+def __getattr__(name: str):
+    """``REGISTRY``: config name -> class, discovered from ``conf/augmenter/*.yaml`` (see :mod:`..registry`)."""
+    if name == "REGISTRY":
+        from ..registry import discover
+
+        return discover("augmenter", Augmenter)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Augmenter",

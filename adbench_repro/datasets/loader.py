@@ -69,7 +69,8 @@ def load_arrays(name: str, root: str | os.PathLike | None = None) -> tuple[np.nd
             raise DataError(f"{path}: holds object arrays that need pickle; refusing to load (allow_pickle=False)") from exc
         raise DataError(f"{path}: not a readable .npz file ({exc})") from exc
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"{path}: corrupt or unreadable .npz file ({exc})") from exc
+        raise DataError(f"{path}: corrupt or unreadable .npz file ({exc}); delete it and run `make data` "
+                        "(or `python -m adbench_repro.datasets.download`) to fetch it again") from exc
     return validate_arrays(X, y, source=str(path))
 
 
