@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import tracking
+from .validate import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ SLURM_ALIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "
 MIN_BEATS = 3  # lease_stale_s must span at least this many heartbeats
 
 
-class LeaseTimingError(ValueError):
+class LeaseTimingError(ConfigError):
     """``lease_stale_s`` too short for ``lease_heartbeat_s``."""
 
 
