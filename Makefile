@@ -14,7 +14,7 @@ STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) 
              $(if $(SEEDS),--seeds $(SEEDS)) $(if $(JOBS),--jobs $(JOBS))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data test test-slow test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \
+.PHONY: help setup data test test-slow test-cluster test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \
         reproduce-all reproduce-table1 reproduce-table2 reproduce-table3 reproduce-table4 reproduce-table5 \
         reproduce-table6 reproduce-table7 reproduce-table8 reproduce-fig3a reproduce-fig3b reproduce-fig4 \
         reproduce-fig5 reproduce-fig7 reproduce-table1_dedup reproduce-xgbod_sigma \
@@ -43,6 +43,9 @@ test: ## the default test suite (no slow, no GPU tests)
 
 test-slow: ## slow tests only (full-default detectors, real studies)
 	$(PYTHON) -m pytest -q -m slow
+
+test-cluster: ## end to end on a local SLURM + PostgreSQL-backed MLflow server (root; scripts/local_cluster.sh)
+	$(PYTHON) -m pytest -q -m cluster tests/test_cluster.py
 
 test-all: ## every test (GPU ones skip without CUDA)
 	$(PYTHON) -m pytest -q -m "slow or not slow"
