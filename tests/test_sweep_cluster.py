@@ -53,6 +53,9 @@ def test_arrays_stay_within_max_array_size():
     assert plan[1] == "array 2/2: jobs #1000-#1719 (sbatch --array=0-719%64: 720 tasks, at most 64 at once)"
     with pytest.raises(ValueError, match="max_array_size must be >= 1"):
         slurm_launcher.array_chunks(3, 0)
+    if hasattr(slurm_launcher, "AdbenchSlurmLauncher"):
+        with pytest.raises(ValueError, match=r"timeout_min=1 \(60 s\) must exceed hydra.launcher.signal_delay_s=120"):
+            slurm_launcher.AdbenchSlurmLauncher(timeout_min=1, signal_delay_s=120, submitit_folder="x")
 
 
 class _Job:

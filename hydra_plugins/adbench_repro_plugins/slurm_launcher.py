@@ -80,6 +80,11 @@ if SlurmQueueConf is not None:
         def __init__(self, max_array_size: int = 1000, poll_s: float = 5.0, **params: Any) -> None:
             super().__init__(**params)
             array_chunks(1, max_array_size)  # validate early
+            timeout_s, delay_s = 60 * float(self.params.get("timeout_min") or 0), self.params.get("signal_delay_s")
+            if timeout_s and delay_s is not None and timeout_s <= float(delay_s):
+                raise ValueError(f"hydra.launcher.timeout_min={self.params['timeout_min']} ({timeout_s:g} s) must exceed "
+                                 f"hydra.launcher.signal_delay_s={delay_s}: SLURM would signal the end of every task "
+                                 "at its start")
             self.max_array_size, self.poll_s = int(max_array_size), float(poll_s)
             self.progress = None
 
