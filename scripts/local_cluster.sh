@@ -23,6 +23,8 @@ export SLURM_CONF=$CLUSTER_DIR/slurm.conf
 TRACKING_URI=http://127.0.0.1:$MLFLOW_PORT
 BACKEND_URI=postgresql+psycopg2://$PG_USER:$PG_PASSWORD@127.0.0.1:5432/$PG_DB
 
+started() { echo "$1" >>"$CLUSTER_DIR/started"; }  # `down` stops only what `up` started
+was_started() { grep -qx "$1" "$CLUSTER_DIR/started" 2>/dev/null; }
 die() { echo "local_cluster: $*" >&2; exit 3; }
 wait_for() {  # wait_for <seconds> <what> <command...>
     local n=$1 what=$2; shift 2
@@ -92,25 +94,29 @@ up() {
         [ -f /etc/munge/munge.key ] || (mungekey --create 2>/dev/null || create-munge-key -f)
         mkdir -p /run/munge && chown munge:munge /run/munge
         runuser -u munge -- /usr/sbin/munged || die "munged does not start"
+        started munge
     fi
     wait_for 10 munge bash -c 'munge -n | unmunge'
     # MariaDB for slurmdbd (submitit reads job states with sacct)
     if ! mysqladmin ping >/dev/null 2>&1; then
         mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
         (setsid mysqld_safe --bind-address=127.0.0.1 >"$CLUSTER_DIR/log/mariadb.log" 2>&1 &)
+        started mariadb
     fi
     wait_for 60 MariaDB mysqladmin ping
     mysql -e "CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'slurm';
               CREATE DATABASE IF NOT EXISTS slurm_acct_db; GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost';"
-    pgrep -x slurmdbd >/dev/null || slurmdbd || die "slurmdbd does not start"
+    pgrep -x slurmdbd >/dev/null || { slurmdbd || die "slurmdbd does not start"; started slurmdbd; }
     wait_for 60 slurmdbd bash -c 'sacctmgr -n show cluster'
     sacctmgr -i -Q add cluster adbench >/dev/null 2>&1 || true
-    pgrep -x slurmctld >/dev/null || slurmctld || die "slurmctld does not start"
-    pgrep -x slurmd >/dev/null || slurmd || die "slurmd does not start"
+    pgrep -x slurmctld >/dev/null || { slurmctld || die "slurmctld does not start"; started slurmctld; }
+    pgrep -x slurmd >/dev/null || { slurmd || die "slurmd does not start"; started slurmd; }
     wait_for 60 "a SLURM node" bash -c "sinfo -h -o %T | grep -qE '^(idle|mixed|allocated)'"
     # PostgreSQL and the MLflow server on it (the README's recipe, loopback only)
-    pg_ctlcluster "$PG_VERSION" main start 2>/dev/null || pg_ctlcluster "$PG_VERSION" main status >/dev/null \
-        || die "PostgreSQL $PG_VERSION does not start"
+    if ! pg_ctlcluster "$PG_VERSION" main status >/dev/null 2>&1; then
+        pg_ctlcluster "$PG_VERSION" main start || die "PostgreSQL $PG_VERSION does not start"
+        started postgresql
+    fi
     wait_for 30 PostgreSQL runuser -u postgres -- psql -qc 'select 1'
     runuser -u postgres -- psql -qtc "SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'" | grep -q 1 ||
         runuser -u postgres -- psql -qc "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'"
@@ -127,18 +133,19 @@ up() {
 }
 
 down() {
-    export SLURM_CONF
-    [ -f "$CLUSTER_DIR/mlflow.pid" ] && kill -- "-$(cat "$CLUSTER_DIR/mlflow.pid")" 2>/dev/null || true
-    [ -f "$CLUSTER_DIR/mlflow.pid" ] && pkill -P "$(cat "$CLUSTER_DIR/mlflow.pid")" 2>/dev/null || true
-    rm -f "$CLUSTER_DIR/mlflow.pid"
-    scancel --user=root 2>/dev/null || true
-    for pidfile in slurmd slurmctld slurmdbd; do
-        [ -f "$CLUSTER_DIR/$pidfile.pid" ] && kill "$(cat "$CLUSTER_DIR/$pidfile.pid")" 2>/dev/null || true
+    if [ -f "$CLUSTER_DIR/mlflow.pid" ]; then
+        kill -- "-$(cat "$CLUSTER_DIR/mlflow.pid")" 2>/dev/null || true
+        rm -f "$CLUSTER_DIR/mlflow.pid"
+    fi
+    scancel --user="$(id -un)" 2>/dev/null || true  # this cluster's jobs only (SLURM_CONF)
+    for d in slurmd slurmctld slurmdbd; do
+        if was_started "$d" && [ -f "$CLUSTER_DIR/$d.pid" ]; then kill "$(cat "$CLUSTER_DIR/$d.pid")" 2>/dev/null || true; fi
     done
-    pg_ctlcluster "$PG_VERSION" main stop 2>/dev/null || true
-    mysqladmin shutdown 2>/dev/null || true
-    [ -f /run/munge/munged.pid ] && kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
-    echo "local_cluster: stopped"
+    was_started postgresql && { pg_ctlcluster "$PG_VERSION" main stop 2>/dev/null || true; }
+    was_started mariadb && { mysqladmin shutdown 2>/dev/null || true; }
+    was_started munge && [ -f /run/munge/munged.pid ] && { kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true; }
+    rm -f "$CLUSTER_DIR/started"
+    echo "local_cluster: stopped (only what 'up' started)"
 }
 
 status() {
