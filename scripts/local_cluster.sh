@@ -133,8 +133,11 @@ up() {
 }
 
 down() {
-    if [ -f "$CLUSTER_DIR/mlflow.pid" ]; then
-        kill -- "-$(cat "$CLUSTER_DIR/mlflow.pid")" 2>/dev/null || true
+    if [ -f "$CLUSTER_DIR/mlflow.pid" ]; then  # the server's whole process group (uvicorn, huey consumers)
+        local pg; pg=$(cat "$CLUSTER_DIR/mlflow.pid")
+        kill -TERM -- "-$pg" 2>/dev/null || true
+        for _ in $(seq 10); do kill -0 -- "-$pg" 2>/dev/null || break; sleep 1; done
+        kill -KILL -- "-$pg" 2>/dev/null || true
         rm -f "$CLUSTER_DIR/mlflow.pid"
     fi
     scancel --user="$(id -un)" 2>/dev/null || true  # this cluster's jobs only (SLURM_CONF)
