@@ -15,7 +15,7 @@ STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) 
              $(if $(SEEDS),--seeds $(SEEDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(DRY_RUN),--dry-run) $(if $(OUT),--out $(OUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data test test-slow test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \
+.PHONY: help setup data test test-slow test-cluster test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \
         reproduce-all clean
 
 help: ## list the targets (coloured on a terminal only)
@@ -41,6 +41,9 @@ test: ## the default test suite (no slow, no GPU tests)
 
 test-slow: ## slow tests only (full-default detectors, real studies)
 	$(PYTHON) -m pytest -q -m slow
+
+test-cluster: ## end to end on a local SLURM + PostgreSQL-backed MLflow server (root; scripts/local_cluster.sh)
+	$(PYTHON) -m pytest -q -m cluster tests/test_cluster.py
 
 test-all: ## every test (GPU ones skip without CUDA)
 	$(PYTHON) -m pytest -q -m "slow or not slow"

@@ -1,30 +1,73 @@
 """One answer to "is this configuration done, or being done?": a lease kept in the tracking store.
 
-A run starts RUNNING with its config hash, its owner (``host:pid``) and a heartbeat (a tag rewritten
-every ``heartbeat_s`` while it runs). Among the runs of one config hash, a FINISHED run holds the
-lease; failing that, the earliest *live* RUNNING run (by start time, then run id) does. A RUNNING run
-is dead when its heartbeat is older than ``stale_s`` (a killed machine) or when its owner is a process
-of this host that no longer exists (``kill -9``): it is ignored and the configuration can be taken over.
-A run that does not hold the lease stands down (its run is deleted) before doing any work, and once
-more before it would end FINISHED, so each configuration ends FINISHED once however many sweeps,
-launchers or machines share the store. The same rule serves every launcher: it needs nothing but
-the store. ``force=true`` ignores FINISHED runs that ended before this one started.
+A run starts RUNNING with its config hash, its owner and a heartbeat (a tag rewritten every
+``heartbeat_s`` while it runs, with retries). The owner is ``host:pid`` plus where that pid means
+something (``lease.node``: the boot id and PID namespace of its machine) and, where there is one, the
+scheduler's handle on it (``lease.slurm_job``, ``lease.ray_task``). Among the runs of one config hash, a
+FINISHED run holds the lease; failing that, the earliest *live* RUNNING run (by start time, then run id)
+does. A RUNNING run is dead when
+
+* its heartbeat is older than ``stale_s`` (a lost machine), or at once when
+* its owner is a process of this machine and PID namespace that no longer exists (``kill -9``), or
+* its SLURM job is no longer alive (``squeue``/``sacct``: cancelled, timed out, preempted, node failed),
+  or it is an earlier incarnation of the caller's own SLURM job (a requeued task).
+
+A dead run is ignored, its configuration is taken over, and the run that takes it over ends it KILLED
+with an ``error`` tag saying why. A run that does not hold the lease stands down (its run is deleted)
+before doing any work, and once more before it would end FINISHED, so each configuration ends FINISHED
+once however many sweeps, launchers or machines share the store. ``force=true`` ignores FINISHED runs
+that ended before this one started.
+
+The rule rests on three assumptions, checked where they can be:
+
+* **Clocks agree** within ``stale_s - heartbeat_s`` (270 s by default): a heartbeat is written with the
+  writer's clock and judged with the reader's. :func:`check_timing` refuses ``stale_s`` under 3 heartbeats.
+* **A pid means one process per node id**: a pid is only tested on the machine (boot id) and PID namespace
+  that wrote it, so containers sharing a host name do not see each other's runs as dead.
+* **A linearizable store** (SQLite, a PostgreSQL/MySQL-backed server): the file store writes tags by
+  truncate-then-write, so a reader can see an empty heartbeat (read here as fresh); the sweeper warns.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass
+from typing import Callable
 
 from . import tracking
+from .validate import ConfigError
 
 log = logging.getLogger(__name__)
 
-OWNER, HEARTBEAT = "lease.owner", "lease.heartbeat"
+OWNER, HEARTBEAT, NODE, TOKEN = "lease.owner", "lease.heartbeat", "lease.node", "lease.token"
+SLURM_JOB, RAY_TASK = "lease.slurm_job", "lease.ray_task"
+#: SLURM job states in which a task may still be working (anything else: it is gone)
+SLURM_ALIVE = {"PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD",
+               "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD", "SPECIAL_EXIT"}
+MIN_BEATS = 3  # lease_stale_s must span at least this many heartbeats
+
+
+class LeaseTimingError(ConfigError):
+    """``lease_stale_s`` too short for ``lease_heartbeat_s``."""
+
+
+def check_timing(stale_s: float, heartbeat_s: float) -> None:
+    """Refuse a stale time under :data:`MIN_BEATS` heartbeats (a live run would be taken for dead)."""
+    if heartbeat_s <= 0:
+        raise LeaseTimingError(f"mlflow.lease_heartbeat_s={heartbeat_s:g} must be > 0")
+    if stale_s < MIN_BEATS * heartbeat_s:
+        raise LeaseTimingError(
+            f"mlflow.lease_stale_s={stale_s:g} must be at least {MIN_BEATS} heartbeats "
+            f"({MIN_BEATS} x mlflow.lease_heartbeat_s={heartbeat_s:g} = {MIN_BEATS * heartbeat_s:g} s): "
+            "raise lease_stale_s or lower lease_heartbeat_s")
 
 
 @dataclass(frozen=True)
@@ -37,6 +80,63 @@ class Claim:
     end_ms: int | None = None
     owner: str = ""
     heartbeat_s: float | None = None
+    node: str = ""
+    slurm_job: str = ""
+
+
+@functools.lru_cache(maxsize=1)
+def node_id() -> str:
+    """This machine's boot id and PID namespace: where a pid names one process."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+    except OSError:
+        boot = socket.gethostname()
+    try:
+        ns = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        ns = "pid:?"
+    return f"{boot}/{ns}"
+
+
+def slurm_job_id(env: dict | None = None) -> str:
+    """This process's SLURM job as ``squeue``/``sacct`` name it (``<array job>_<task>`` for an array task)."""
+    env = os.environ if env is None else env
+    if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
+        return f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
+    return env.get("SLURM_JOB_ID", "")
+
+
+def ray_task_id() -> str:
+    """The Ray task running this process's job, if any (Ray imported only when already loaded)."""
+    import sys
+
+    if "ray" not in sys.modules:
+        return ""
+    try:
+        ctx = sys.modules["ray"].get_runtime_context()
+        return str(ctx.get_task_id() or "")
+    except Exception:  # noqa: BLE001 - not in a Ray worker
+        return ""
+
+
+def slurm_state(job: str) -> str | None:
+    """The SLURM state of ``job`` (``squeue``, then ``sacct``), or None when SLURM cannot tell."""
+    if not job or shutil.which("squeue") is None:
+        return None
+    try:
+        out = subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], capture_output=True, text=True, timeout=20)
+        if out.returncode == 0 and out.stdout.split():
+            return out.stdout.split()[0].strip().upper()
+        if shutil.which("sacct"):
+            out = subprocess.run(["sacct", "-n", "-X", "-P", "-j", job, "-o", "State"], capture_output=True,
+                                 text=True, timeout=20)
+            states = out.stdout.split()
+            if out.returncode == 0 and states:
+                return states[-1].split()[0].upper()  # "CANCELLED by 0" -> CANCELLED
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return None
 
 
 def _pid_alive(pid: int) -> bool:
@@ -53,38 +153,74 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def is_live(c: Claim, now_s: float, stale_s: float, host: str | None = None) -> bool:
-    """Whether RUNNING claim ``c`` is still being worked on (fresh heartbeat, owner not known dead)."""
-    if c.heartbeat_s is None or now_s - c.heartbeat_s > stale_s:
-        return False
+def why_dead(c: Claim, now_s: float, stale_s: float, host: str | None = None,
+             job_state: Callable[[str], str | None] = slurm_state, my_job: str | None = None) -> str | None:
+    """Why RUNNING claim ``c`` is no longer being worked on, or None when it may still be."""
+    if c.heartbeat_s is None:
+        return "no heartbeat"
+    if now_s - c.heartbeat_s > stale_s:
+        return f"heartbeat {now_s - c.heartbeat_s:.0f} s old (lease_stale_s={stale_s:g})"
     owner_host, _, pid = c.owner.rpartition(":")
-    if owner_host == (host or socket.gethostname()) and pid.isdigit():
-        return _pid_alive(int(pid))
-    return True
+    same_node = c.node == node_id() if c.node else owner_host == (host or socket.gethostname())
+    if same_node and pid.isdigit() and not _pid_alive(int(pid)):
+        return f"owner process {c.owner} is gone"
+    if c.slurm_job:
+        mine = slurm_job_id() if my_job is None else my_job
+        if c.slurm_job == mine:
+            return f"an earlier incarnation of SLURM job {mine} (requeued)"
+        state = job_state(c.slurm_job)
+        if state is not None and state not in SLURM_ALIVE:
+            return f"SLURM job {c.slurm_job} is {state}"
+    return None
+
+
+def is_live(c: Claim, now_s: float, stale_s: float, host: str | None = None, **kw) -> bool:
+    """Whether RUNNING claim ``c`` is still being worked on (see :func:`why_dead`)."""
+    return why_dead(c, now_s, stale_s, host, **kw) is None
 
 
 def holder(claims: list[Claim], me: str | None, now_s: float, stale_s: float, since_ms: int | None = None,
-           host: str | None = None) -> Claim | None:
+           host: str | None = None, dead: dict[str, str] | None = None, **kw) -> Claim | None:
     """The claim holding the lease among ``claims`` (one config hash): a FINISHED run (ended at or after
-    ``since_ms`` when given), else the earliest live RUNNING run; ``me`` counts as live. None: nobody."""
+    ``since_ms`` when given), else the earliest live RUNNING run; ``me`` counts as live. None: nobody.
+    ``dead``, when given, receives ``{run_id: why}`` for the RUNNING runs found dead."""
     finished = [c for c in claims if c.status == "FINISHED" and c.run_id != me
                 and (since_ms is None or (c.end_ms or 0) >= since_ms)]
     if finished:
         return min(finished, key=lambda c: (c.end_ms or 0, c.run_id))
-    running = [c for c in claims if c.status == "RUNNING" and (c.run_id == me or is_live(c, now_s, stale_s, host))]
+    running = []
+    for c in claims:
+        if c.status != "RUNNING":
+            continue
+        why = None if c.run_id == me else why_dead(c, now_s, stale_s, host, **kw)
+        if why is None:
+            running.append(c)
+        elif dead is not None:
+            dead[c.run_id] = why
     return min(running, key=lambda c: (c.start_ms, c.run_id)) if running else None
+
+
+def _heartbeat(value: str | None, now_s: float) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:  # a tag read mid-write (file store): being written means alive
+        return now_s
 
 
 def claims_of(client, experiment_id: str, config_hash: str) -> list[Claim]:
     """The RUNNING and FINISHED runs of ``config_hash`` in the experiment, as claims."""
     runs = tracking.with_retries(client.search_runs, [experiment_id],
                                  filter_string=f"tags.config_hash = '{config_hash}'", max_results=1000)
+    now = time.time()
     out = []
     for r in runs:
         if r.info.status in ("RUNNING", "FINISHED"):
-            hb = r.data.tags.get(HEARTBEAT)
+            t = r.data.tags
             out.append(Claim(r.info.run_id, r.info.status, int(r.info.start_time or 0), r.info.end_time,
-                             r.data.tags.get(OWNER, ""), float(hb) if hb else None))
+                             t.get(OWNER, ""), _heartbeat(t.get(HEARTBEAT), now), t.get(NODE, ""),
+                             t.get(SLURM_JOB, "")))
     return out
 
 
@@ -95,16 +231,31 @@ class Lease:
                  stale_s: float, heartbeat_s: float) -> None:
         self.client, self.experiment_id, self.run_id = client, experiment_id, run_id
         self.config_hash, self.start_ms, self.force, self.stale_s = config_hash, start_ms, force, stale_s
+        self.heartbeat_s = heartbeat_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, args=(heartbeat_s,), name="adbench-lease", daemon=True)
         self._thread.start()
 
-    def _beat(self, every_s: float) -> None:
-        while not self._stop.wait(every_s):
+    def beat(self) -> bool:
+        """Write one heartbeat, retrying transient errors for up to about one heartbeat; True when written."""
+        deadline = time.monotonic() + max(1.0, self.heartbeat_s)
+        delay = 0.2
+        while True:
             try:
                 self.client.set_tag(self.run_id, HEARTBEAT, f"{time.time():.3f}")
+                return True
             except Exception as exc:  # noqa: BLE001 - a missed beat only ages the lease
-                log.debug("heartbeat of run %s not written: %s", self.run_id, exc)
+                if self._stop.is_set() or time.monotonic() + delay > deadline:
+                    log.warning("heartbeat of run %s not written: %s", self.run_id, exc)
+                    return False
+                log.debug("heartbeat of run %s failed (%s); retrying in %.1f s", self.run_id, exc, delay)
+                if self._stop.wait(delay):
+                    return False
+                delay = min(2 * delay, 5.0)
+
+    def _beat(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            self.beat()
 
     def holder(self) -> Claim | None:
         """Who holds the lease now (``self`` when this run still does)."""
@@ -130,21 +281,48 @@ def _stand_down(client, run_id: str) -> None:
     tracking.with_retries(client.delete_run, run_id)
 
 
+def _end_dead(client, dead: dict[str, str], by: str) -> None:
+    """End the RUNNING runs found dead KILLED, with an ``error`` tag saying why and who took over."""
+    for run_id, why in dead.items():
+        try:
+            tracking.with_retries(client.set_tag, run_id, "error", f"LeaseLost: {why}; taken over by run {by}")
+            tracking.with_retries(client.set_terminated, run_id, "KILLED")
+            log.info("run %s ended KILLED (%s); its configuration is taken over by run %s", run_id, why, by)
+        except Exception as exc:  # noqa: BLE001 - the takeover stands either way
+            log.warning("could not mark dead run %s KILLED: %s", run_id, exc)
+
+
+def owner_tags(now_s: float) -> dict[str, str]:
+    """The tags naming this process as a run's owner, and its first heartbeat."""
+    tags = {OWNER: f"{socket.gethostname()}:{os.getpid()}", NODE: node_id(), TOKEN: uuid.uuid4().hex,
+            HEARTBEAT: f"{now_s:.3f}"}
+    if slurm_job_id():
+        tags[SLURM_JOB] = slurm_job_id()
+    if ray_task_id():
+        tags[RAY_TASK] = ray_task_id()
+    return tags
+
+
 def acquire(client, experiment_id: str, tags: dict[str, str], run_name: str, force: bool = False,
             stale_s: float = 300.0, heartbeat_s: float = 30.0) -> tuple[Lease | None, Claim | None]:
     """``(lease, None)`` when this process should run the configuration of ``tags["config_hash"]`` (a
-    RUNNING run now exists for it), else ``(None, holder)``: the FINISHED or live RUNNING run that has it."""
+    RUNNING run now exists for it), else ``(None, holder)``: the FINISHED or live RUNNING run that has it.
+    RUNNING runs found dead on the way are ended KILLED by the run that takes over."""
+    check_timing(stale_s, heartbeat_s)
     h = tags["config_hash"]
     now = time.time()
     if not force:  # the common case of a resumed sweep: done already, nothing is written
         done = holder(claims_of(client, experiment_id, h), None, now, stale_s)
         if done is not None:
             return None, done
-    owner = {OWNER: f"{socket.gethostname()}:{os.getpid()}", HEARTBEAT: f"{now:.3f}"}
-    run = tracking.with_retries(client.create_run, experiment_id, tags={**tags, **owner}, run_name=run_name)
+    run = tracking.with_retries(client.create_run, experiment_id, tags={**tags, **owner_tags(now)},
+                                run_name=run_name)
     me, start_ms = run.info.run_id, int(run.info.start_time)
-    who = holder(claims_of(client, experiment_id, h), me, time.time(), stale_s, start_ms if force else None)
+    dead: dict[str, str] = {}
+    who = holder(claims_of(client, experiment_id, h), me, time.time(), stale_s, start_ms if force else None,
+                 dead=dead)
     if who is not None and who.run_id != me:
         _stand_down(client, me)
         return None, who
+    _end_dead(client, dead, me)
     return Lease(client, experiment_id, me, h, start_ms, force, stale_s, heartbeat_s), None

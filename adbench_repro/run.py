@@ -29,6 +29,7 @@ from .confighash import config_hash, effective_multiplier
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
 from .provenance import git_commit, package_version
+from .sweep.workers import current_sweep_id, interrupt_on_signals
 from .validate import ConfigError, check_config, check_overrides
 
 log = logging.getLogger("adbench_repro.run")
@@ -59,7 +60,7 @@ def _choices() -> dict[str, str]:
 
 def _sweep_id() -> str:
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-        return str(HydraConfig.get().sweep.dir)
+        return current_sweep_id(str(HydraConfig.get().sweep.dir))
     return ""
 
 
@@ -99,7 +100,8 @@ def run_experiment(cfg: DictConfig) -> dict:
     tags = run_tags(cfg, device)
     run_name = f"{tags['dataset']}/{tags['augmenter']}x{tags['multiplier']}/{tags['detector']}/{tags['label_ratio']}/s{cfg.seed}"
     held, holder = lease.acquire(client, exp_id, tags, run_name, force=bool(cfg.get("force", False)),
-                                 stale_s=float(cfg.mlflow.get("lease_stale_s", 300)))
+                                 stale_s=float(cfg.mlflow.get("lease_stale_s", 300)),
+                                 heartbeat_s=float(cfg.mlflow.get("lease_heartbeat_s", 30)))
     if held is None:
         return _skipped(run_name, holder)
     try:
@@ -133,6 +135,7 @@ def _skipped(run_name: str, holder: lease.Claim) -> dict:
 def main(cfg: DictConfig) -> dict:
     """Hydra entry point. A single run's configuration or data error is one line on stderr and exit code 2
     (the traceback with HYDRA_FULL_ERROR=1); in a multirun it fails the job, reported in the summary."""
+    interrupt_on_signals()  # in every launcher's job process: SIGTERM/SIGUSR2 end the run KILLED
     try:
         return run_experiment(cfg)
     except (ConfigError, DataError) as exc:

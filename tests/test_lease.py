@@ -103,3 +103,87 @@ def test_the_heartbeat_keeps_the_lease_fresh(store):
     assert float(client.get_run(held.run_id).data.tags[lease.HEARTBEAT]) > first
     held.end("FAILED")
     assert client.get_run(held.run_id).info.status == "FAILED"
+
+
+def test_a_taken_over_run_ends_killed_with_the_reason(store):
+    client, exp = store
+    owner = {lease.OWNER: f"{HOST}:{_dead_pid()}", lease.NODE: lease.node_id(), lease.HEARTBEAT: f"{time.time():.3f}"}
+    lost = client.create_run(exp, tags={**_tags(), **owner})
+    taken, _ = lease.acquire(client, exp, _tags(), "again")
+    old = client.get_run(lost.info.run_id)
+    assert old.info.status == "KILLED"
+    assert "is gone" in old.data.tags["error"] and taken.run_id in old.data.tags["error"]
+    taken.end("FINISHED")
+    runs = client.search_runs([exp], filter_string="attributes.status = 'FINISHED'")
+    assert [r.info.run_id for r in runs] == [taken.run_id]
+
+
+def test_a_pid_is_only_tested_on_the_node_that_wrote_it():
+    fresh = NOW - 1
+    dead_pid = _dead_pid()
+    here = Claim("here", "RUNNING", 1, owner=f"{HOST}:{dead_pid}", heartbeat_s=fresh, node=lease.node_id())
+    # same host name, another container (PID namespace) or machine (boot id): its pid says nothing here
+    other = Claim("other", "RUNNING", 1, owner=f"{HOST}:{dead_pid}", heartbeat_s=fresh, node="other-boot/pid:[1]")
+    assert lease.why_dead(here, NOW, 300, HOST, my_job="") == f"owner process {HOST}:{dead_pid} is gone"
+    assert lease.is_live(other, NOW, 300, HOST, my_job="")
+
+
+def test_a_run_whose_slurm_job_ended_is_dead_at_once_and_a_requeued_task_takes_its_own_run_over():
+    fresh = NOW - 1
+    c = Claim("r", "RUNNING", 1, owner="node7:123", heartbeat_s=fresh, node="n7", slurm_job="43_0")
+    states = {"43_0": "CANCELLED"}
+    assert lease.why_dead(c, NOW, 300, job_state=states.get, my_job="") == "SLURM job 43_0 is CANCELLED"
+    states["43_0"] = "RUNNING"
+    assert lease.is_live(c, NOW, 300, job_state=states.get, my_job="")
+    assert "requeued" in lease.why_dead(c, NOW, 300, job_state=states.get, my_job="43_0")
+    assert lease.is_live(c, NOW, 300, job_state=lambda job: None, my_job="")  # SLURM cannot tell: heartbeat
+
+
+def test_slurm_job_id_names_array_tasks_as_squeue_does():
+    assert lease.slurm_job_id({"SLURM_JOB_ID": "44", "SLURM_ARRAY_JOB_ID": "43", "SLURM_ARRAY_TASK_ID": "1"}) == "43_1"
+    assert lease.slurm_job_id({"SLURM_JOB_ID": "44"}) == "44"
+    assert lease.slurm_job_id({}) == ""
+
+
+def test_stale_time_under_three_heartbeats_is_refused_in_one_line(store):
+    with pytest.raises(lease.LeaseTimingError, match=r"lease_stale_s=30 must be at least 3 heartbeats") as e:
+        lease.check_timing(30, 30)
+    assert "\n" not in str(e.value)
+    lease.check_timing(90, 30)
+    client, exp = store
+    with pytest.raises(lease.LeaseTimingError):
+        lease.acquire(client, exp, _tags(), "x", stale_s=30, heartbeat_s=30)
+
+
+class _Flaky:
+    """A client whose first ``n`` set_tag calls fail as a server that does not answer."""
+
+    def __init__(self, client, n):
+        self.client, self.n = client, n
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def set_tag(self, *args):
+        if self.n > 0:
+            self.n -= 1
+            raise ConnectionError("Connection refused")
+        return self.client.set_tag(*args)
+
+
+def test_a_heartbeat_is_retried_until_written(store):
+    client, exp = store
+    held, _ = lease.acquire(client, exp, _tags(), "beat", heartbeat_s=60, stale_s=600)
+    before = float(client.get_run(held.run_id).data.tags[lease.HEARTBEAT])
+    held.client = _Flaky(client, 2)
+    assert held.beat() is True and held.client.n == 0
+    assert float(client.get_run(held.run_id).data.tags[lease.HEARTBEAT]) > before
+    held.client, held.heartbeat_s = _Flaky(client, 100), 0.5  # a store gone for longer than a heartbeat
+    assert held.beat() is False
+    held.client = client
+    held.end("FAILED")
+
+
+def test_an_unreadable_heartbeat_counts_as_fresh():
+    assert lease._heartbeat("", NOW) == NOW and lease._heartbeat(None, NOW) is None
+    assert lease._heartbeat("12.5", NOW) == 12.5

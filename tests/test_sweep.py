@@ -158,8 +158,9 @@ def test_slurm_launcher_composes(hydra_conf):
     cfg = compose("config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=cpu",
                                        "hydra.launcher.cpus_per_task=8"], return_hydra_config=True)
     launcher = cfg.hydra.launcher
-    assert launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
+    assert launcher._target_ == "hydra_plugins.adbench_repro_plugins.slurm_launcher.AdbenchSlurmLauncher"
     assert launcher.timeout_min == 240 and launcher.mem_gb == 16 and launcher.array_parallelism == 64
+    assert launcher.max_array_size == 1000
     assert launcher.partition == "cpu"
     assert list(launcher.setup) == ["export ADBENCH_THREADS=8", "export OMP_NUM_THREADS=8"]
 

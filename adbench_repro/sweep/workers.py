@@ -77,3 +77,41 @@ class busy:
 
     def __exit__(self, *exc) -> None:
         _busy.clear()
+
+
+#: signals that end the run in progress KILLED inside a job's process: SIGTERM (scancel, pkill, a SLURM time
+#: limit or preemption, Ray cancelling a task) and SIGUSR2 (submitit's warning before the time limit)
+INTERRUPT_SIGNALS = ("SIGTERM", "SIGUSR2")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"{signal.Signals(signum).name} received (cancelled, preempted or out of time)")
+
+
+def interrupt_on_signals() -> None:
+    """In a job's process (main thread only): SIGTERM and SIGUSR2 raise KeyboardInterrupt, so the run in
+    progress ends KILLED with an ``error`` tag naming the signal instead of computing on until SIGKILL and
+    staying RUNNING. A pool worker's own handler (:func:`watch_parent`) is kept: it does the same when busy."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for name in INTERRUPT_SIGNALS:
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not _on_sigterm:
+            signal.signal(sig, _interrupt)
+
+
+SWEEP_ID_ENV = "ADBENCH_SWEEP_ID"
+
+
+def new_sweep_id(sweep_dir: str) -> str:
+    """A sweep id unique across machines and sweeps started in the same second: the absolute sweep dir
+    plus a random suffix. The sweeper puts it in :data:`SWEEP_ID_ENV`, inherited by every job's process
+    (pool workers, joblib, SLURM tasks through sbatch's exported environment)."""
+    import uuid
+
+    return f"{os.path.abspath(sweep_dir)}#{uuid.uuid4().hex[:8]}"
+
+
+def current_sweep_id(sweep_dir: str = "") -> str:
+    """The sweep id of this job: :data:`SWEEP_ID_ENV`, else ``sweep_dir`` (a sweep started elsewhere)."""
+    return os.environ.get(SWEEP_ID_ENV) or sweep_dir

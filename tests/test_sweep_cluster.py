@@ -1,0 +1,224 @@
+"""The lab-scale sweep path without a cluster: SLURM arrays within MaxArraySize, lost tasks as failed jobs,
+configurations left out when FINISHED, "being run elsewhere" at the end, unique sweep ids, signals."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+
+from adbench_repro import lease, tracking
+from adbench_repro.confighash import config_hash
+from adbench_repro.sweep import leftover
+from adbench_repro.sweep.progress import FAILED, FINISHED, SweepProgress, outcome_of
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = str(ROOT / "conf")
+CHEAP_MLP = ["augmenter=none", "detector=mlp", "detector.max_iter=5", "detector.hidden_layer_sizes=[8]"]
+
+
+def _env() -> dict[str, str]:
+    """This checkout's code in subprocesses (also when the venv's editable install points elsewhere)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MLFLOW_TRACKING_URI", "ADBENCH_DATA", "ADBENCH_THREADS", "ADBENCH_SWEEP_ID")}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def _run(tmp: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "adbench_repro.run", *args], cwd=tmp, env=_env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# ---------------------------------------------------------------- arrays and lost tasks
+slurm_launcher = pytest.importorskip("hydra_plugins.adbench_repro_plugins.slurm_launcher")
+
+
+def test_arrays_stay_within_max_array_size():
+    chunks = slurm_launcher.array_chunks(1720, 1000)
+    assert [(r.start, r.stop) for r in chunks] == [(0, 1000), (1000, 1720)]
+    assert sum(len(r) for r in slurm_launcher.array_chunks(7, 3)) == 7
+    plan = slurm_launcher.array_plan(1720, 1000, 64)
+    assert plan[1] == "array 2/2: jobs #1000-#1719 (sbatch --array=0-719%64: 720 tasks, at most 64 at once)"
+    with pytest.raises(ValueError, match="max_array_size must be >= 1"):
+        slurm_launcher.array_chunks(3, 0)
+    if hasattr(slurm_launcher, "AdbenchSlurmLauncher"):
+        with pytest.raises(ValueError, match=r"timeout_min=1 \(60 s\) must exceed hydra.launcher.signal_delay_s=120"):
+            slurm_launcher.AdbenchSlurmLauncher(timeout_min=1, signal_delay_s=120, submitit_folder="x")
+
+
+class _Job:
+    """What the launcher reads of a submitit job: done(), results(), state, job_id, paths."""
+
+    def __init__(self, job_id, result=None, error=None, state="COMPLETED", polls=0):
+        self.job_id, self._result, self._error, self.state, self._polls = job_id, result, error, state, polls
+        self.paths = SimpleNamespace(stdout=Path(f"/sweep/.submitit/{job_id}/{job_id}_0_log.out"))
+
+    def done(self):
+        self._polls -= 1
+        return self._polls < 0
+
+    def results(self):
+        if self._error:
+            raise self._error
+        return [self._result]
+
+
+def test_a_cancelled_or_timed_out_task_is_a_failed_job_with_its_state_and_log_not_a_traceback():
+    submitit = pytest.importorskip("submitit")
+    from hydra.core.utils import JobReturn, JobStatus
+
+    ok = JobReturn(overrides=["dataset=14_glass", "seed=0"], status=JobStatus.COMPLETED)
+    ok.return_value = {"status": "finished", "run_id": "r", "aucroc": 0.9, "aucpr": 0.5}
+    jobs = [_Job("43_0", error=submitit.core.utils.UncompletedJobError(
+                "Job 43_0 (task: 0) with path ... has not produced any output (state: CANCELLED by 0)"),
+                 state="CANCELLED by 0"),
+            _Job("43_1", result=ok, polls=2),
+            _Job("43_2", error=submitit.core.utils.UncompletedJobError("... (state: TIMEOUT)"), state="TIMEOUT")]
+    launcher = slurm_launcher.AdbenchSlurmLauncher(poll_s=0, submitit_folder="/sweep/.submitit/%j")
+    launcher.progress = progress = SweepProgress(total=3, stream=open(os.devnull, "w"))
+    overrides = [["dataset=6_cardio", "seed=0"], ["dataset=14_glass", "seed=0"], ["dataset=42_WBC", "seed=0"]]
+    results = launcher._collect(jobs, overrides, 0)
+    outcomes = {o.index: o for o in progress.outcomes}
+    assert [outcomes[i].status for i in range(3)] == [FAILED, FINISHED, FAILED]
+    assert outcomes[0].detail.startswith("SLURM task 43_0 CANCELLED by 0: UncompletedJobError")
+    assert outcomes[0].working_dir == "/sweep/.submitit/43_0"
+    assert outcomes[2].detail.startswith("SLURM task 43_2 TIMEOUT")
+    assert [outcome_of(i, r).status for i, r in enumerate(results)] == [FAILED, FINISHED, FAILED]
+    summary = progress.summary()
+    assert "FAILED #0 dataset=6_cardio seed=0: SLURM task 43_0 CANCELLED" in summary
+    assert "(log in /sweep/.submitit/43_0/)" in summary
+    assert "progress" not in launcher.__getstate__() or launcher.__getstate__()["progress"] is None
+
+
+def test_dry_run_of_a_slurm_sweep_shows_its_arrays_and_submits_nothing(tmp_path, adbench_root):
+    pytest.importorskip("submitit")
+    proc = _run(tmp_path, "-m", "hydra/launcher=slurm", "hydra.sweeper.dry_run=true",
+                "hydra.launcher.max_array_size=3", "hydra.launcher.array_parallelism=2",
+                f"mlflow.tracking_uri=sqlite:///{tmp_path}/m.db", f"data.root={adbench_root}",
+                f"hydra.sweep.dir={tmp_path}/sweep", "dataset=14_glass,42_WBC,39_vertebral,45_wine", "seed=0,1",
+                *CHEAP_MLP)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "0 of 8 job(s) already FINISHED" in out
+    assert "would submit array 1/3: jobs #0-#2 (sbatch --array=0-2%2: 3 tasks, at most 2 at once)" in out
+    assert "would submit array 3/3: jobs #6-#7 (sbatch --array=0-1%2: 2 tasks, at most 2 at once)" in out
+    assert not (tmp_path / "sweep" / ".submitit").exists()
+
+
+@pytest.mark.slow
+def test_table_one_in_one_line_is_cut_into_arrays_slurm_accepts(tmp_path, adbench_root):
+    pytest.importorskip("submitit")
+    proc = _run(tmp_path, "-m", "hydra/launcher=slurm", "hydra.sweeper.dry_run=true",
+                f"mlflow.tracking_uri=sqlite:///{tmp_path}/m.db", f"data.root={adbench_root}",
+                f"hydra.sweep.dir={tmp_path}/sweep", "dataset=classical", "label_ratio=1pct",
+                "augmenter=none,npos,rosas,mixup,cutout,cutmix,gaussian_noise,nng_mix", "multiplier=10",
+                "detector=deepsad,xgbod,mlp,fttransformer,catboost", "seed=0", timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    n = sum(1 for line in proc.stdout.splitlines() if line.startswith("[sweep] would run:"))
+    arrays = [line for line in proc.stdout.splitlines() if line.startswith("[sweep] would submit array")]
+    assert len(arrays) == -(-n // 1000) and all("%64" in a for a in arrays)
+    assert all(int(a.split("--array=0-")[1].split("%")[0]) < 1000 for a in arrays)  # below MaxArraySize 1001
+
+
+# ---------------------------------------------------------------- what is left
+@pytest.fixture()
+def hydra_conf():
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        yield lambda ov: compose("config", overrides=list(ov))
+    GlobalHydra.instance().clear()
+
+
+def test_job_hashes_match_a_full_composition_of_each_job(hydra_conf):
+    jobs = [["dataset=14_glass", "augmenter=nng_mix", "detector=mlp", "seed=0"],
+            ["dataset=42_WBC", "augmenter=nng_mix", "detector=mlp", "seed=3"],
+            ["dataset=42_WBC", "augmenter=nng_mix", "detector=mlp"],
+            ["dataset=14_glass", "augmenter=none", "detector=deepsad", "multiplier=5", "seed=1"]]
+    assert leftover.job_hashes(hydra_conf, jobs) == [config_hash(hydra_conf(j)) for j in jobs]
+
+
+def test_committed_runs_are_found_by_the_hashes_of_their_jobs(hydra_conf):
+    runs = pd.read_csv(ROOT / "results" / "runs" / "table1.csv.gz", compression="gzip")
+    sample = runs.drop_duplicates(["tags.augmenter", "tags.detector"]).head(12)
+    jobs = [[f"dataset={r['tags.dataset']}", f"label_ratio={r['tags.label_ratio']}", f"augmenter={r['tags.augmenter']}",
+             f"multiplier={r['tags.multiplier'] or 10}", f"detector={r['tags.detector']}", f"seed={r['tags.seed']}"]
+            for _, r in sample.iterrows()]
+    assert leftover.job_hashes(hydra_conf, jobs) == list(sample["tags.config_hash"])
+
+
+def _live_run(client, exp, config_hash: str, pid: int) -> str:
+    tags = {"config_hash": config_hash, lease.OWNER: f"{lease.socket.gethostname()}:{pid}",
+            lease.NODE: lease.node_id(), lease.HEARTBEAT: f"{time.time():.3f}"}
+    return client.create_run(exp, tags=tags).info.run_id
+
+
+def test_configurations_being_run_elsewhere_are_waited_for_or_reported(tmp_path):
+    client = tracking.client_for(f"sqlite:///{tmp_path}/m.db")
+    exp = tracking.ensure_experiment(client, "nng-mix")
+    alive = _live_run(client, exp, "h1", os.getpid())
+    dead_proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_proc.wait()
+    lost = _live_run(client, exp, "h2", dead_proc.pid)
+    skipped = {alive: "dataset=a", lost: "dataset=b"}
+    left = leftover.unfinished_elsewhere(client, skipped, 300, "fail")
+    assert left["dataset=a"] == "RUNNING" and left["dataset=b"].startswith("lost: owner process")
+    assert leftover.unfinished_elsewhere(client, skipped, 300, "ignore") == {}
+    threading.Timer(1.0, client.set_terminated, (alive, "FINISHED")).start()
+    said = []
+    left = leftover.unfinished_elsewhere(client, skipped, 300, "wait", poll_s=0.2, emit=said.append)
+    assert list(left) == ["dataset=b"] and "waiting for 1 configuration(s)" in said[0]
+    with pytest.raises(ValueError, match="on_elsewhere must be one of wait, fail, ignore"):
+        leftover.unfinished_elsewhere(client, skipped, 300, "later")
+
+
+def test_a_rerun_launches_only_what_is_left_and_each_sweep_has_its_own_id(tmp_path, adbench_root):
+    uri = f"sqlite:///{tmp_path}/m.db"
+    args = ["-m", "hydra.sweeper.skip_finished=true", "hydra.launcher.n_jobs=1", f"mlflow.tracking_uri={uri}",
+            f"data.root={adbench_root}", f"hydra.sweep.dir={tmp_path}/sweep", *CHEAP_MLP]
+    first = _run(tmp_path, *args, "dataset=14_glass,42_WBC", "seed=0")
+    assert first.returncode == 0, first.stderr
+    again = _run(tmp_path, *args, "dataset=14_glass,42_WBC,39_vertebral", "seed=0")
+    assert again.returncode == 0, again.stderr
+    assert "2 of 3 job(s) already FINISHED" in again.stdout and "1 to launch" in again.stdout
+    assert "skipped 2 | failed 0" in again.stdout and "2 already FINISHED (not launched)" in again.stdout
+    runs = tracking.client_for(uri).search_runs([tracking.ensure_experiment(tracking.client_for(uri), "nng-mix")])
+    assert sorted(r.info.status for r in runs) == ["FINISHED"] * 3
+    ids = {r.data.tags["sweep_id"] for r in runs}  # same sweep dir, two sweeps: two ids
+    assert len(ids) == 2 and all(i.startswith(f"{tmp_path}/sweep#") for i in ids)
+
+
+def test_a_stale_time_under_three_heartbeats_is_refused_in_one_line(tmp_path, adbench_root):
+    common = [f"mlflow.tracking_uri=sqlite:///{tmp_path}/m.db", f"data.root={adbench_root}", "mlflow.lease_stale_s=30"]
+    for args in (["-m", f"hydra.sweep.dir={tmp_path}/sweep", "seed=0,1", *common],
+                 [f"hydra.run.dir={tmp_path}/out", *common]):
+        proc = _run(tmp_path, *args, *CHEAP_MLP)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        errors = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert errors == ["error: mlflow.lease_stale_s=30 must be at least 3 heartbeats (3 x "
+                          "mlflow.lease_heartbeat_s=30 = 90 s): raise lease_stale_s or lower lease_heartbeat_s"]
+
+
+def test_sigterm_and_sigusr2_end_the_run_in_a_job_process_as_an_interrupt():
+    code = ("import os, signal, time\n"
+            "from adbench_repro.sweep.workers import interrupt_on_signals\n"
+            "interrupt_on_signals()\n"
+            "for sig in (signal.SIGTERM, signal.SIGUSR2):\n"
+            "    try:\n"
+            "        os.kill(os.getpid(), sig); time.sleep(5); print('not interrupted')\n"
+            "    except KeyboardInterrupt as exc:\n"
+            "        print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == ["SIGTERM received (cancelled, preempted or out of time)",
+                                       "SIGUSR2 received (cancelled, preempted or out of time)"]
