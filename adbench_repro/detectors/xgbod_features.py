@@ -11,8 +11,9 @@ IForest with {10, ..., 200} trees (``random_state``). Each detector repeats the 
   and ``exp`` from the C math library.
 * **KNN and LOF**: one neighbour query at the largest k (same algorithm as pyod's: sklearn's ``auto``
   rule decides per k). A KNN score is the k-th distance, a value that ties cannot change. LOF also uses
-  the neighbours' identities and order (ties change lrd sums by an ulp), so rows whose first k + 1
-  distances hold a tie are re-queried at exactly k, as pyod's LOF does; the rest are the same to the bit.
+  the neighbours' identities and order (tied neighbours may come in another order, or another one may
+  be k-th), so rows whose first k + 1 distances hold a tie are queried again at exactly k, as pyod's LOF
+  queries (with brute force, the whole query: see ``_neighbours_at``); the rest are the same to the bit.
 * **IForest**: the forests differ only in length: with the same ``random_state`` bagging draws the same
   tree seeds, so the 10-tree forest is the first 10 trees of the 200-tree one. One 200-tree forest is
   fitted and scored tree by tree; each forest's scores are sklearn's formula on the running sum.
@@ -117,10 +118,34 @@ def _uses_brute(n_train: int, n_features: int, k: int) -> bool:
     return n_features > 15 or k >= n_train // 2
 
 
-def _tied(dist: np.ndarray, k: int) -> bool:
-    """Whether a row's first ``k + 1`` (or all) distances hold a tie: its k-NN order is then not unique."""
+def _tied_rows(dist: np.ndarray, k: int) -> np.ndarray:
+    """Rows whose first ``k + 1`` (or all) distances hold a tie: their k-NN order is then not unique."""
     head = dist[:, : k + 1]
-    return bool(np.any(head[:, 1:] == head[:, :-1]))
+    return np.flatnonzero(np.any(head[:, 1:] == head[:, :-1], axis=1))
+
+
+def _neighbours_at(nn: NearestNeighbors, brute: bool, D, I, k: int, Z: np.ndarray | None, Z_fit: np.ndarray):
+    """The k-NN lists pyod's own query at ``k`` gives (``Z=None``: the training query, self removed), from
+    the shared query's ``D, I`` at the largest k; rows with ties are queried again at exactly k.
+
+    A KD-tree answers each row on its own, so only the tied rows are re-queried; brute force computes
+    distances in blocks of rows (and picks its strategy from their number), so then the whole query is.
+    """
+    dist, ind = D[:, :k], I[:, :k]
+    rows = _tied_rows(D, k) if k < D.shape[1] else np.empty(0, dtype=np.intp)
+    if not len(rows):
+        return dist, ind
+    if brute:
+        return nn.kneighbors(Z, n_neighbors=k)
+    dist, ind = dist.copy(), ind.copy()
+    if Z is not None:
+        dist[rows], ind[rows] = nn.kneighbors(Z[rows], n_neighbors=k)
+    else:  # sklearn's training query: k + 1 neighbours, then the row itself (or a first duplicate) removed
+        d, i = nn.kneighbors(Z_fit[rows], n_neighbors=k + 1)
+        mask = i != rows[:, None]
+        mask[:, 0][np.all(mask, axis=1)] = False
+        dist[rows], ind[rows] = d[mask].reshape(len(rows), k), i[mask].reshape(len(rows), k)
+    return dist, ind
 
 
 def _lrd(dist_fit_k: np.ndarray, dist: np.ndarray, ind: np.ndarray) -> np.ndarray:
@@ -184,11 +209,9 @@ class XGBODRepresentation:
             nn = NearestNeighbors(n_neighbors=kmax, algorithm="brute" if brute else "kd_tree").fit(Z)
             D, I = nn.kneighbors(n_neighbors=kmax)
             for k in group:
-                dist, ind = D[:, :k], I[:, :k]
-                if k < kmax and _tied(D, k):  # tied neighbours may be ordered differently: pyod's query
-                    dist, ind = nn.kneighbors(n_neighbors=k)
+                dist, ind = _neighbours_at(nn, brute, D, I, k, None, Z)
                 lrd = _lrd(dist[:, k - 1], dist, ind)
-                self.neighbours_[k] = (nn, kmax, dist[:, k - 1].copy(), lrd)
+                self.neighbours_[k] = (nn, brute, kmax, dist[:, k - 1].copy(), lrd)
                 cols[("knn", k)] = dist[:, k - 1]
                 cols[("lof", k)] = _lof(lrd, lrd, ind)
         # HBOS: pyod's
@@ -201,7 +224,9 @@ class XGBODRepresentation:
         del K
         svm = _decisions(self.svms_, _score_kernel(Z, Z, self.gamma_, True))
         # IForest: one forest, read at each length
-        self.forest_ = IsolationForest(n_estimators=max(N_TREES_RANGE), contamination=CONTAMINATION,
+        # contamination="auto" skips sklearn's scoring pass for offset_ (the trees do not depend on it);
+        # each length's offset (pyod's contamination 0.1) is computed below from the same scores
+        self.forest_ = IsolationForest(n_estimators=max(N_TREES_RANGE), contamination="auto",
                                        random_state=self.random_state, n_jobs=1).fit(X)
         depths = _cumulative_depths(self.forest_, X)
         self.offsets_ = []
@@ -220,13 +245,10 @@ class XGBODRepresentation:
         cols = {}
         queries = {}
         for k in self.ks_:
-            nn, kmax, dist_fit_k, lrd_fit = self.neighbours_[k]
+            nn, brute, kmax, dist_fit_k, lrd_fit = self.neighbours_[k]
             if id(nn) not in queries:
                 queries[id(nn)] = nn.kneighbors(Z, n_neighbors=kmax)
-            D, I = queries[id(nn)]
-            dist, ind = D[:, :k], I[:, :k]
-            if k < kmax and _tied(D, k):
-                dist, ind = nn.kneighbors(Z, n_neighbors=k)
+            dist, ind = _neighbours_at(nn, brute, *queries[id(nn)], k, Z, self.Z_)
             cols[("knn", k)] = dist[:, k - 1]
             cols[("lof", k)] = _lof(lrd_fit, _lrd(dist_fit_k, dist, ind), ind)
         svm = _decisions(self.svms_, _score_kernel(Z, self.Z_, self.gamma_, False))
