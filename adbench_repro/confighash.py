@@ -3,7 +3,8 @@
 Resume and de-duplication key on it: paths (``data.root``), tracking settings, launcher settings,
 ``device``, ``threads`` and ``force`` are excluded; the dataset id, label ratio, augmenter (target
 and every parameter), effective multiplier, detector (target and every parameter), seed and
-protocol are included. An augmenter class that ignores the number of samples asked for
+protocol are included; ``protocol.split`` only when it is not its default ``adbench``, so the
+configurations made before that option existed keep their hash. An augmenter class that ignores the number of samples asked for
 (``Augmenter.uses_n = False``: ``none``) makes the multiplier irrelevant, so it is hashed as 0: a
 baseline run is shared by every study that needs it.
 """
@@ -23,8 +24,17 @@ def effective_multiplier(cfg: DictConfig) -> int:
     return int(cfg.multiplier) if getattr(get_class(str(cfg.augmenter._target_)), "uses_n", True) else 0
 
 
+# protocol keys added after runs were committed, with the value they had implicitly: left out of the
+# hash at that value, so every earlier configuration hashes as before
+PROTOCOL_DEFAULTS_OUT_OF_HASH = {"split": "adbench"}
+
+
 def result_config(cfg: DictConfig) -> dict:
     """The result-determining subset of ``cfg``, resolved, as plain data."""
+    protocol = OmegaConf.to_container(cfg.protocol, resolve=True)
+    for key, default in PROTOCOL_DEFAULTS_OUT_OF_HASH.items():
+        if protocol.get(key) == default:
+            del protocol[key]
     return {
         "dataset": str(cfg.dataset.name),
         "label_ratio": OmegaConf.to_container(cfg.label_ratio, resolve=True),
@@ -32,7 +42,7 @@ def result_config(cfg: DictConfig) -> dict:
         "multiplier": effective_multiplier(cfg),
         "detector": OmegaConf.to_container(cfg.detector, resolve=True),
         "seed": int(cfg.seed),
-        "protocol": OmegaConf.to_container(cfg.protocol, resolve=True),
+        "protocol": protocol,
     }
 
 

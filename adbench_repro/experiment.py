@@ -58,6 +58,7 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
             X, y, seed=int(cfg.seed), la=float(cfg.label_ratio.la), keep=float(cfg.label_ratio.keep),
             test_size=float(cfg.protocol.test_size), duplicate_small=bool(cfg.protocol.duplicate_small),
             drop_unkept=bool(cfg.protocol.drop_unkept), pollution=float(cfg.protocol.pollution),
+            split=str(cfg.protocol.get("split", "adbench")),
         )
         load_s = time.perf_counter() - t0
 

@@ -82,6 +82,7 @@ def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
         "package_version": package_version(),
         "device": device,
         "protocol.duplicate_small": str(bool(cfg.protocol.duplicate_small)).lower(),
+        "protocol.split": str(cfg.protocol.get("split", "adbench")),
     }
 
 

@@ -66,6 +66,9 @@ def check_value(key: str, value) -> str | None:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not ok or not 0 < value < 1:
             return f"protocol.test_size={value} must be a number in (0, 1); ADBench uses 0.3"
+    elif key == "protocol.split":
+        if str(value) not in ("adbench", "grouped"):
+            return f"protocol.split={value} must be adbench or grouped (docs/protocol.md)"
     elif key == "device":
         v = str(value)
         if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
@@ -79,8 +82,8 @@ def check_value(key: str, value) -> str | None:
     return None
 
 
-CHECKED = ("multiplier", "seed", "protocol.pollution", "protocol.test_size", "label_ratio.la", "label_ratio.keep",
-           "device", "threads", *GROUPS)
+CHECKED = ("multiplier", "seed", "protocol.pollution", "protocol.test_size", "protocol.split", "label_ratio.la",
+           "label_ratio.keep", "device", "threads", *GROUPS)
 
 
 def hydra_overrides(argv: list[str]) -> list[str] | None:
@@ -127,6 +130,7 @@ def check_config(cfg) -> None:
     values = {"multiplier": cfg.get("multiplier"), "seed": cfg.get("seed"), "device": cfg.get("device"),
               "threads": cfg.get("threads", "auto"),
               "protocol.pollution": cfg.protocol.get("pollution"), "protocol.test_size": cfg.protocol.get("test_size"),
+              "protocol.split": cfg.protocol.get("split", "adbench"),
               "label_ratio.la": cfg.label_ratio.get("la"), "label_ratio.keep": cfg.label_ratio.get("keep")}
     for key, value in values.items():
         problem = check_value(key, value)

@@ -16,7 +16,8 @@ def test_share_seen_counts_exact_duplicates_only():
 def test_resampling_a_small_dataset_puts_test_rows_in_training(adbench_root):
     row = audit_dataset("45_wine", adbench_root)  # 129 distinct rows resampled to 1000 before the split
     assert row.duplicated and row.rows == 129 and row.self_duplicates == 0
-    assert row.seen_with > 0.9 and row.seen_without == 0.0
+    assert row.seen_with > 0.9 and row.seen_without == 0.0 and row.seen_grouped == 0.0
+    assert row.seen_split >= row.seen_with  # the whole training split bounds what the detector sees
     big = audit_dataset("6_cardio", adbench_root)  # 1831 rows: not resampled, the setting changes nothing
     assert not big.duplicated and big.seen_with == big.seen_without
     md = audit_markdown([row, big], [])

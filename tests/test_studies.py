@@ -32,6 +32,7 @@ EXPECTED_RUNS = {
     "fig5": N_CLASSICAL * DET_SEEDS * (4 + 3 + 2 + 1),
     "fig7": N_CLASSICAL * 2 * 8 * 5,            # 2 Deep SAD variants x 8 columns x 5 seeds
     "table1_dedup": 12 * 4 * 8,                 # beyond the paper: 12 small datasets, 4 CPU detectors
+    "table1_grouped": 12 * 4 * 8 * 5,           # beyond the paper: the same over 5 seeds, grouped split
     "xgbod_sigma": N_CLASSICAL * 1 * 3 * 5,     # beyond the paper: XGBOD, 3 columns, 5 seeds
     "gn_ablation": N_CLASSICAL * 4 * 3 * 5,     # beyond the paper: 4 CPU detectors, 3 columns, 5 seeds
     "table2_sigma": N_CV * 1 * 3 * 5,           # beyond the paper: MLP, 3 columns, 5 seeds

@@ -30,8 +30,8 @@ from .table import StudyTable, build_table, load_paper, records_from_runs
 
 log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Table I and its rerun without small-dataset resampling: aggregating either writes leakage.md
-LEAKAGE_STUDIES = ("table1", "table1_dedup")
+#: Table I and its two leakage controls (without resampling; grouped split): aggregating any writes leakage.md
+LEAKAGE_STUDIES = ("table1", "table1_dedup", "table1_grouped")
 
 
 @dataclass
@@ -104,16 +104,20 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         result.outputs["claims"] = write_claims(out_dir)
         (out_dir / "compute.md").write_text(compute_markdown(sorted((out_dir / "runs").glob("*.csv.gz"))))
         result.outputs["compute"] = out_dir / "compute.md"
-        if study.name in LEAKAGE_STUDIES:  # Table I with vs without ADBench's small-dataset resampling
-            other = load_study(LEAKAGE_STUDIES[1 - LEAKAGE_STUDIES.index(study.name)], study_dir)
-            other_runs = runs
-            export = out_dir / "runs" / f"{other.name}.csv.gz"  # its runs, when not among the inputs
-            if export.is_file():
-                other_runs = latest_per_config(pd.concat([runs, read_run_files([export])], ignore_index=True))
-            other_records = records_from_runs(other, other_runs,
-                                              expected_configs(other, conf_dir, list(extra_overrides)))
-            pair = (records, other_records) if study.name == LEAKAGE_STUDIES[0] else (other_records, records)
-            result.outputs["leakage"] = write_leakage(out_dir, *pair, table.columns)
+        if study.name in LEAKAGE_STUDIES:  # Table I vs its controls on the small datasets
+            found = {study.name: records}
+            for name in LEAKAGE_STUDIES:
+                if name == study.name:
+                    continue
+                other = load_study(name, study_dir)
+                other_runs = runs
+                export = out_dir / "runs" / f"{name}.csv.gz"  # its runs, when not among the inputs
+                if export.is_file():
+                    other_runs = latest_per_config(pd.concat([runs, read_run_files([export])], ignore_index=True))
+                found[name] = records_from_runs(other, other_runs,
+                                                expected_configs(other, conf_dir, list(extra_overrides)))
+            result.outputs["leakage"] = write_leakage(out_dir, found["table1"],
+                                                      {k: v for k, v in found.items() if k != "table1"}, table.columns)
     return result
 
 
