@@ -112,7 +112,7 @@ up() {
     pgrep -x slurmctld >/dev/null || { slurmctld || die "slurmctld does not start"; started slurmctld; }
     pgrep -x slurmd >/dev/null || { slurmd || die "slurmd does not start"; started slurmd; }
     wait_for 60 "a SLURM node" bash -c "sinfo -h -o %T | grep -qE '^(idle|mixed|allocated)'"
-    # PostgreSQL and the MLflow server on it (the README's recipe, loopback only)
+    # PostgreSQL and the MLflow server on it (docs/sweeps.md's recipe, loopback only)
     if ! pg_ctlcluster "$PG_VERSION" main status >/dev/null 2>&1; then
         pg_ctlcluster "$PG_VERSION" main start || die "PostgreSQL $PG_VERSION does not start"
         started postgresql

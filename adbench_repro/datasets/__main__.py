@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
         note = "" if r["source"] != "published" else "  (published size)"
         print(f"{r['name']:<24} {r['family']:<15} {n:>7} {d:>5} {p:>6} {'yes' if r['present'] else 'no':>5}  {r['protocol']}{note}")
     present = sum(r["present"] for r in rows)
-    print(f"{present}/{len(rows)} present locally; missing ones: `make data` (or see README, 'Data').")
+    print(f"{present}/{len(rows)} present locally; missing ones: `make data` (or see docs/data.md).")
 
 
 if __name__ == "__main__":
