@@ -346,8 +346,8 @@ def check_pairs(s: StudyResult, c: Claim) -> None:
 
 def _no_paper_numbers(s: StudyResult) -> str:
     study = load_study(s.name)
-    if study.kind == "beyond":
-        return "beyond the paper: not measured there"
+    if study.selection:  # selectors: no paper figure exists
+        return "beyond the paper: no selection there"
     return "a figure: no numbers printed" if study.paper is None else "—"
 
 

@@ -81,8 +81,9 @@ def select(study: Study, records: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFr
 
 def selection_view(study: Study) -> Study:
     """``study`` as its table shows it: one column per selector, tested against Baseline and the Oracle."""
-    return replace(study, columns=[Column(label=x) for x in study.table_labels()],
-                   compare={"baseline": BASELINE, "reference": ORACLE})
+    return replace(study, columns=[Column(label=x, match={}) for x in study.table_labels()],
+                   compare={"baseline": BASELINE, "reference": ORACLE},
+                   selection={**study.selection, "candidates": [c.label for c in study.columns]})
 
 
 def summary(selected: pd.DataFrame, honest: list[str]) -> pd.DataFrame:
@@ -108,10 +109,11 @@ def selection_markdown(study: Study, selected: pd.DataFrame, pairwise: pd.DataFr
     """The selection report (appended to ``<study>.md``): per detector the selectors' AUCROC, regret, gain over
     Baseline with its Holm-corrected Wilcoxon p, share of the oracle's gain, inflation, and pick counts."""
     labels = study.table_labels()
+    candidates = study.selection.get("candidates") or [c.label for c in study.columns]
     honest = [x for x in labels if x not in (BASELINE, ORACLE, RANDOM)]
     summ = summary(selected, honest)
     lines = ["## Selection without test labels", "",
-             f"Candidates per (detector, dataset, seed): {', '.join(c.label for c in study.columns)}. "
+             f"Candidates per (detector, dataset, seed): {', '.join(candidates)}. "
              f"Selectors: {BASELINE} (no augmentation), {DEFAULT} (the paper's {study.selection['default']}), "
              f"{ORACLE} (best test AUCROC: snooped), {RANDOM} (mean over the candidates), and the label-free "
              + ", ".join(f"{s['label']} ({s['goal']} of {' + '.join(s['signals'])})"
@@ -129,6 +131,7 @@ def selection_markdown(study: Study, selected: pd.DataFrame, pairwise: pd.DataFr
                   "| selector | AUCROC | regret | gain over Baseline | Holm p (vs Baseline) | share of oracle gain |",
                   "|---|---|---|---|---|---|"]
         pw = pairwise[pairwise["row"] == row] if len(pairwise) else pairwise
+        sub = sub.set_index("selector").reindex([x for x in labels if x in set(sub["selector"])]).reset_index()
         for r in sub.to_dict("records"):
             hit = pw[(pw["a"] == r["selector"]) & (pw["b"] == BASELINE)] if len(pw) else pw
             p = "—" if hit.empty or pd.isna(hit["p_holm"].iloc[0]) else f"{hit['p_holm'].iloc[0]:.3g}" + (
@@ -142,7 +145,7 @@ def selection_markdown(study: Study, selected: pd.DataFrame, pairwise: pd.DataFr
                   f"{best['aucroc']:.4f}) = {oracle - best['aucroc']:+.4f} AUCROC.", ""]
         picks = selected[(selected["row"] == row) & selected["pick"].astype(bool)]
         counts = picks.groupby(["column", "pick"]).size().unstack("pick", fill_value=0)
-        cands = [c.label for c in study.columns if c.label in counts.columns]
+        cands = [c for c in candidates if c in counts.columns]
         lines += ["Picks (share of the (dataset, seed)s):", "",
                   "| selector | " + " | ".join(cands) + " |", "|---|" + "---|" * len(cands)]
         for sel_label in [x for x in labels if x in counts.index and x not in (BASELINE, DEFAULT)]:
