@@ -1,4 +1,5 @@
-"""One experiment, with no tracking and no sweep: load -> split -> generate -> fit -> score -> metrics."""
+"""One experiment, with no tracking and no sweep: load -> split -> generate -> fit -> score -> metrics
+(AUCROC, AUCPR and, unless ``validation.signals=false``, the label-free signals of :mod:`.signals`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .confighash import effective_multiplier
 from .datasets import load_arrays, make_split
+from .signals import compute_signals
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,15 @@ def threads(cfg: DictConfig) -> int:
     if n < 1:
         raise ValueError(f"threads must be >= 1 or 'auto', got {value}")
     return n
+
+
+def signals_enabled(cfg: DictConfig) -> bool:
+    """Whether a run computes the label-free validation signals (``validation.signals``, default true; an
+    output switch, outside the config hash)."""
+    value = (cfg.get("validation") or {}).get("signals", True)
+    if not isinstance(value, bool):
+        raise ValueError(f"validation.signals must be true or false, got {value!r}")
+    return value
 
 
 def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
@@ -77,6 +88,13 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
         t0 = time.perf_counter()
         scores = detector.decision_function(split.X_test)
         score_s = time.perf_counter() - t0
+
+        signals: dict[str, float] = {}
+        if signals_enabled(cfg):  # after the test scores: nothing above depends on them
+            t0 = time.perf_counter()
+            signals = compute_signals(detector, split.X_unlabeled, split.X_labeled, X_gen, split.X_test,
+                                      int(cfg.seed))
+            signals["signals_s"] = time.perf_counter() - t0
     metrics = {
         "aucroc": roc_auc_score(split.y_test, scores),
         "aucpr": average_precision_score(split.y_test, scores),
@@ -84,7 +102,7 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
         "n_train": len(y_train), "n_test": len(split.y_test), "n_labeled": len(split.X_labeled),
         "n_generated": n_gen, "n_unlabeled": len(split.X_unlabeled),
         "n_unlabeled_anomalies": split.info["n_unlabeled_anomalies"], "n_dropped": split.info["n_dropped"],
-        "threads": n_threads,
+        "threads": n_threads, **signals,
     }
     tags = {"split.duplicated": str(split.info["duplicated"]).lower(),
             "split.subsampled": str(split.info["subsampled"]).lower()}

@@ -23,6 +23,11 @@ a Hydra config group and is never composed into the run config. Schema::
     extra_rows: [deepsad_pretrained]  # optional: rows beyond the paper, shown but left out of the Average
     compare: {baseline: Baseline, reference: NNG-Mix}  # optional: paired tests of every column vs these
                                       # two columns (adbench_repro.aggregate.stats); either may be omitted
+    selection:                        # optional, instead of compare: the columns are candidates, and the table
+      baseline: Baseline              # shows selectors (adbench_repro.aggregate.selection): Baseline, Default
+      default: NNG-Mix                # (this column), Oracle (best test AUCROC), Random (mean candidate) and
+      selectors:                      # each label-free selector (argmax/argmin of the mean of its signals)
+        - {label: MMD, signals: [val_mmd], goal: min}
     column_mode: first                # first (default) | all: a configuration may fill several columns
     figure:                           # optional (figure studies): see adbench_repro.aggregate.figures
       {layout: lines, x_label: "...", panel_by: row}
@@ -87,7 +92,10 @@ KINDS = ("paper", "beyond", "user")
 USER_RESULTS = Path("results") / "studies"
 
 _TOP_KEYS = {"name", "kind", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
-             "best_within", "column_mode", "notes", "extra_rows", "compare"}
+             "best_within", "column_mode", "notes", "extra_rows", "compare", "selection"}
+#: selectors every ``selection`` block has besides its own (see :mod:`adbench_repro.aggregate.selection`)
+BUILTIN_SELECTORS = ("Baseline", "Default", "Oracle", "Random")
+SELECTOR_GOALS = ("max", "min")
 
 
 @functools.lru_cache(maxsize=None)
@@ -136,6 +144,13 @@ class Study:
     compare: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     kind: str = "user"
+    selection: dict[str, Any] | None = None
+
+    def table_labels(self) -> list[str]:
+        """The column labels of the study's table: its columns, or with ``selection`` its selectors."""
+        if not self.selection:
+            return [c.label for c in self.columns]
+        return [*BUILTIN_SELECTORS, *(s["label"] for s in self.selection["selectors"])]
 
     def results_dir(self, quick: bool = False) -> Path:
         """Where the table goes by default (relative to the repository root): ``results/`` for a paper or
@@ -348,16 +363,51 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
     unknown = [v for v in compare.values() if v not in labels]
     if unknown:
         raise _err(path, "compare", f"{unknown} are not column labels ({labels})")
+    selection = _parse_selection(raw.get("selection"), labels, path)
+    if selection and compare:
+        raise _err(path, "compare", "a study with 'selection' compares its selectors (Baseline, Oracle); drop 'compare'")
     study = Study(name=name, title=str(raw.get("title", name)), datasets=datasets, rows=rows, sweeps=blocks,
                   columns=columns, paper=raw.get("paper"), quick=quick, figure=figure, best_within=best_within,
                   column_mode=column_mode, extra_rows=[str(r) for r in extra_rows],
-                  compare={k: str(v) for k, v in compare.items()}, path=path, kind=kind)
+                  compare={k: str(v) for k, v in compare.items()}, path=path, kind=kind, selection=selection)
     # every configuration must land in a column, else the spec has a typo
     for config in expand(study, datasets=study.datasets[:1]):
         if not study.column_for(config):
             shown = {k: v for k, v in config.items() if k != "dataset"}
             raise _err(path, "columns", f"no column matches the configuration {shown}")
     return study
+
+
+def _parse_selection(raw: Any, labels: list[str], path: Path | None) -> dict | None:
+    """The ``selection`` block: ``baseline`` and ``default`` (column labels; the candidates are the columns) and
+    ``selectors``, each ``{label, signals: [metric, ...], goal: max|min}`` (the mean of the signals is used)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"baseline", "default", "selectors"}:
+        raise _err(path, "selection", "must be a mapping with baseline, default and selectors")
+    for key in ("baseline", "default"):
+        if raw.get(key) not in labels:
+            raise _err(path, f"selection.{key}", f"{raw.get(key)!r} is not a column label ({labels})")
+    if labels[0] != raw["baseline"]:
+        raise _err(path, "columns", f"the baseline {raw['baseline']!r} must be the first column (ties go to it)")
+    sels = raw.get("selectors")
+    if not isinstance(sels, list) or not sels:
+        raise _err(path, "selection.selectors", "must be a non-empty list of {label, signals, goal}")
+    out, seen = [], set(BUILTIN_SELECTORS)
+    for i, sel in enumerate(sels):
+        where = f"selection.selectors[{i}]"
+        if not isinstance(sel, dict) or set(sel) != {"label", "signals", "goal"}:
+            raise _err(path, where, "needs exactly label, signals (a list of metric names) and goal (max | min)")
+        if sel["goal"] not in SELECTOR_GOALS:
+            raise _err(path, f"{where}.goal", f"{sel['goal']!r} is not one of {list(SELECTOR_GOALS)}")
+        signals = sel["signals"] if isinstance(sel["signals"], list) else [sel["signals"]]
+        if not signals or not all(isinstance(x, str) and x.startswith("val_") for x in signals):
+            raise _err(path, f"{where}.signals", "must name label-free signals (metrics val_*, adbench_repro/signals.py)")
+        if str(sel["label"]) in seen:
+            raise _err(path, f"{where}.label", f"{sel['label']!r} is taken (built in: {list(BUILTIN_SELECTORS)})")
+        seen.add(str(sel["label"]))
+        out.append({"label": str(sel["label"]), "signals": [str(x) for x in signals], "goal": sel["goal"]})
+    return {"baseline": raw["baseline"], "default": raw["default"], "selectors": out}
 
 
 # ----------------------------------------------------------------------------------------- expansion

@@ -76,6 +76,9 @@ def check_value(key: str, value) -> str | None:
     elif key == "threads":
         if value not in (None, "auto") and (not _is_int(value) or value < 1):
             return f"threads={value} must be 'auto' or a whole number >= 1"
+    elif key == "validation.signals":
+        if not isinstance(value, bool):
+            return f"validation.signals={value} must be true or false (label-free signals, docs/selection.md)"
     elif key in GROUPS:
         if str(value) not in _names(key):
             return unknown_name(key, str(value))
@@ -83,7 +86,7 @@ def check_value(key: str, value) -> str | None:
 
 
 CHECKED = ("multiplier", "seed", "protocol.pollution", "protocol.test_size", "protocol.split", "label_ratio.la",
-           "label_ratio.keep", "device", "threads", *GROUPS)
+           "label_ratio.keep", "device", "threads", "validation.signals", *GROUPS)
 
 
 def hydra_overrides(argv: list[str]) -> list[str] | None:
@@ -131,7 +134,8 @@ def check_config(cfg) -> None:
               "threads": cfg.get("threads", "auto"),
               "protocol.pollution": cfg.protocol.get("pollution"), "protocol.test_size": cfg.protocol.get("test_size"),
               "protocol.split": cfg.protocol.get("split", "adbench"),
-              "label_ratio.la": cfg.label_ratio.get("la"), "label_ratio.keep": cfg.label_ratio.get("keep")}
+              "label_ratio.la": cfg.label_ratio.get("la"), "label_ratio.keep": cfg.label_ratio.get("keep"),
+              "validation.signals": (cfg.get("validation") or {}).get("signals", True)}
     for key, value in values.items():
         problem = check_value(key, value)
         if problem:

@@ -5,7 +5,8 @@ config hash -> keep runs whose config hash is one of the study's configurations 
 (:mod:`.expected`) -> per cell, mean over seeds per dataset then over datasets (:mod:`.table`) -> write
 ``results/<study>.md|.csv|.tex`` (:mod:`.render`), ``results/figures/<study>.png`` (:mod:`.figures`), the
 runs used to ``results/runs/<study>.csv.gz`` (:mod:`.runs`) and, for specs with ``compare``, the paired tests
-(:mod:`.stats`) as markers in the table, ``results/<study>_stats.md`` and critical-difference diagrams.
+(:mod:`.stats`) as markers in the table, ``results/<study>_stats.md`` and critical-difference diagrams. A spec
+with ``selection`` tabulates selectors instead of its candidate columns (:mod:`.selection`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..studies import STUDY_DIR, Study, load_study
 from .claims import write_claims
 from .expected import CONF_DIR, expected_configs
 from .leakage import write_leakage
+from .selection import select, selection_markdown, selection_view
 from .figures import plot_study
 from .render import stats_to_markdown, to_markdown, write_outputs
 from .stats import cd_diagram, study_stats
@@ -81,16 +83,24 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
     if expected is None:
         expected = expected_configs(study, conf_dir, list(extra_overrides))
     records = records_from_runs(study, runs, expected)
+    candidates = records
+    if study.selection:  # the table shows selectors, each the candidate it picks (.selection)
+        records = select(study, candidates, runs)
+        study = selection_view(study)
     table = build_table(study, records, load_paper(study, Path(repo_root)))
+    table.runs_used = candidates["run_id"].nunique() if len(candidates) else 0
     if study.compare and study.rows != "dataset":
         table.stats = study_stats(records, table.rows, table.columns, study.compare.get("baseline"),
                                   study.compare.get("reference"), study.extra_rows)
-    used = runs[runs["run_id"].isin(set(records["run_id"]))] if len(records) else runs.iloc[0:0]
+    used = runs[runs["run_id"].isin(set(candidates["run_id"]))] if len(candidates) else runs.iloc[0:0]
     table.runs_unmatched = len(runs) - len(runs[runs["tags.config_hash"].isin(set(expected))]) if len(runs) else 0
     result = AggregateResult(table=table, runs=used)
     if out_dir is not None:
         out_dir = Path(out_dir)
         result.outputs = write_outputs(table, out_dir)
+        if study.selection:
+            md = result.outputs["md"]
+            md.write_text(md.read_text() + "\n" + selection_markdown(study, records, table.stats.pairwise))
         fig = plot_study(table, out_dir / "figures")
         if fig is not None:
             result.outputs["figure"] = fig

@@ -125,14 +125,14 @@ def load_claims(path: str | Path = CLAIMS_FILE) -> list[Claim]:
             study = load_study(e["study"])
         except Exception as exc:  # noqa: BLE001 - re-raised with the claim named
             raise ClaimsError(f"{where}: study {e['study']!r}: {exc}") from exc
-        labels = {c.label for c in study.columns}
+        labels = set(study.table_labels())
         named = _columns_named(e)
         if not named:
             raise ClaimsError(f"{where}: kind {e['kind']!r} names no column of study {e['study']!r}")
         wrong = sorted(set(named) - labels)
         if wrong:
             raise ClaimsError(f"{where}: {wrong} are not columns of study {e['study']!r} "
-                              f"(its columns: {', '.join(c.label for c in study.columns)})")
+                              f"(its columns: {', '.join(study.table_labels())})")
         out.append(Claim(id=e["id"], quote=" ".join(str(e["quote"]).split()), where=e["where"], study=e["study"],
                          kind=e["kind"], spec=e))
     return out
@@ -345,7 +345,10 @@ def check_pairs(s: StudyResult, c: Claim) -> None:
 
 
 def _no_paper_numbers(s: StudyResult) -> str:
-    return "a figure: no numbers printed" if load_study(s.name).paper is None else "—"
+    study = load_study(s.name)
+    if study.selection:  # selectors: no paper figure exists
+        return "beyond the paper: no selection there"
+    return "a figure: no numbers printed" if study.paper is None else "—"
 
 
 def check_gain_size(s: StudyResult, c: Claim) -> None:

@@ -111,11 +111,17 @@ def latest_per_config(df: pd.DataFrame) -> pd.DataFrame:
     return order.drop_duplicates("tags.config_hash", keep="last").reset_index(drop=True)
 
 
+def signal_columns(df: pd.DataFrame) -> list[str]:
+    """The label-free validation signals present in ``df`` (``metrics.val_*``, ``metrics.signals_s``), sorted:
+    exported only where runs have them, so the exports of runs made before the signals keep their columns."""
+    return sorted(c for c in df.columns if c.startswith("metrics.val_") or c == "metrics.signals_s")
+
+
 def export_runs(df: pd.DataFrame, path: str | Path) -> Path:
     """Write runs (one row each: tags, study params, metrics, run id, status) to ``path`` (.csv.gz)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = df.reindex(columns=EXPORT_COLUMNS)
+    out = df.reindex(columns=EXPORT_COLUMNS + signal_columns(df))
     # gzip's header holds a timestamp: fixed at 0 so that the same runs give a byte-identical file
     compression = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
     out.sort_values(["tags.dataset", "tags.config_hash"]).to_csv(path, index=False, compression=compression)

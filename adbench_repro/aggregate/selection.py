@@ -1,0 +1,155 @@
+"""Choosing the generator per (detector, dataset, seed) with and without test labels (issue 22).
+
+A study with a ``selection`` block (``conf/study/selection.yaml``) has candidate columns (the generators,
+``Baseline`` first); its table shows selectors instead, each the candidate it picks per (detector,
+dataset, seed):
+
+* ``Baseline``: no augmentation (the candidate ``selection.baseline``);
+* ``Default``: the paper's fixed setting (``selection.default``, NNG-Mix 10x);
+* ``Oracle``: the candidate with the best test AUCROC, the snooped upper bound (it reads test labels);
+* ``Random``: the mean AUCROC over the candidates, the expected value of a pick at random;
+* each label-free selector of the spec: the candidate with the best mean of its signals (metrics
+  ``val_*`` of :mod:`adbench_repro.signals`, read from the runs), ``max`` or ``min``.
+
+Ties go to the earlier candidate (Baseline first: without evidence, do not augment). A (detector, dataset,
+seed) that lacks a candidate run is left out for every selector; one whose candidates lack a selector's
+signal is left out for that selector. Nothing here but ``Oracle`` (and ``Random``'s mean) reads AUCROC.
+
+:func:`selection_markdown` adds, per detector: regret against the oracle, gain over the baseline, the
+share of the oracle's gain recovered, the inflation snooping buys (oracle minus the best honest selector)
+and how often each selector picks each candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from ..studies import BUILTIN_SELECTORS, Column, Study
+
+BASELINE, DEFAULT, ORACLE, RANDOM = BUILTIN_SELECTORS
+KEYS = ["row", "dataset", "seed"]
+
+
+def signal_table(records: pd.DataFrame, runs: pd.DataFrame, signals: list[str]) -> pd.DataFrame:
+    """``records`` (one per candidate run) with the runs' ``signals`` as columns (NaN where a run has none)."""
+    cols = [f"metrics.{s}" for s in signals]
+    have = runs.reindex(columns=["run_id", *cols]).rename(columns=dict(zip(cols, signals)))
+    return records.merge(have, on="run_id", how="left")
+
+
+def pick(group: pd.DataFrame, order: list[str], signals: list[str], goal: str) -> str | None:
+    """The candidate of one (detector, dataset, seed) with the best mean of ``signals`` (``goal`` max or
+    min); ties go to the earliest in ``order``; None when a candidate lacks a signal."""
+    g = group.set_index("column").reindex(order)
+    score = g[signals].astype(float).mean(axis=1, skipna=False)
+    if score.isna().any():
+        return None
+    best = score.max() if goal == "max" else score.min()
+    return str(score.index[np.flatnonzero(score.to_numpy() == best)[0]])
+
+
+def select(study: Study, records: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """One record per (selector, detector, dataset, seed): ``row, column`` (= selector), ``dataset, seed,
+    value`` (test AUCROC of the pick), ``run_id, config_hash`` (of the pick; empty for Random), ``pick``."""
+    sel = study.selection
+    order = [c.label for c in study.columns]
+    signals = sorted({s for x in sel["selectors"] for s in x["signals"]})
+    table = signal_table(records, runs, signals)
+    out = []
+    for (row, dataset, seed), g in table.groupby(KEYS, sort=True):
+        if set(g["column"]) != set(order):
+            continue  # an incomplete candidate set would favour whoever ran
+        by = g.set_index("column")
+        choices = {BASELINE: sel["baseline"], DEFAULT: sel["default"],
+                   ORACLE: str(by["value"].reindex(order).idxmax())}
+        for s in sel["selectors"]:
+            choices[s["label"]] = pick(g, order, s["signals"], s["goal"])
+        for label, chosen in choices.items():
+            if chosen is None:
+                continue
+            out.append({"row": row, "column": label, "dataset": dataset, "seed": int(seed),
+                        "value": float(by.at[chosen, "value"]), "run_id": by.at[chosen, "run_id"],
+                        "config_hash": by.at[chosen, "config_hash"], "pick": chosen})
+        out.append({"row": row, "column": RANDOM, "dataset": dataset, "seed": int(seed),
+                    "value": float(by["value"].mean()), "run_id": "", "config_hash": "", "pick": ""})
+    cols = ["row", "column", "dataset", "seed", "value", "run_id", "config_hash", "pick"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def selection_view(study: Study) -> Study:
+    """``study`` as its table shows it: one column per selector, tested against Baseline and the Oracle."""
+    return replace(study, columns=[Column(label=x, match={}) for x in study.table_labels()],
+                   compare={"baseline": BASELINE, "reference": ORACLE},
+                   selection={**study.selection, "candidates": [c.label for c in study.columns]})
+
+
+def summary(selected: pd.DataFrame, honest: list[str]) -> pd.DataFrame:
+    """Per detector and selector, on the (dataset, seed)s every selector has: mean AUCROC (over datasets of
+    seed means), regret vs the oracle, gain over Baseline and the share of the oracle's gain recovered."""
+    lines = []
+    for row, sub in selected.groupby("row", sort=False):
+        m = sub.pivot_table(index=["dataset", "seed"], columns="column", values="value").dropna(how="any")
+        if m.empty:
+            continue
+        per_ds = m.groupby(level="dataset").mean().mean(axis=0)
+        base, oracle = per_ds[BASELINE], per_ds[ORACLE]
+        for col in m.columns:
+            gain = per_ds[col] - base
+            lines.append({"row": row, "selector": col, "aucroc": per_ds[col], "regret": oracle - per_ds[col],
+                          "gain": gain, "share": gain / (oracle - base) if oracle > base else np.nan,
+                          "honest": col in honest, "n_datasets": m.index.get_level_values("dataset").nunique(),
+                          "n_seeds": m.index.get_level_values("seed").nunique()})
+    return pd.DataFrame(lines)
+
+
+def selection_markdown(study: Study, selected: pd.DataFrame, pairwise: pd.DataFrame) -> str:
+    """The selection report (appended to ``<study>.md``): per detector the selectors' AUCROC, regret, gain over
+    Baseline with its Holm-corrected Wilcoxon p, share of the oracle's gain, inflation, and pick counts."""
+    labels = study.table_labels()
+    candidates = study.selection.get("candidates") or [c.label for c in study.columns]
+    honest = [x for x in labels if x not in (BASELINE, ORACLE, RANDOM)]
+    summ = summary(selected, honest)
+    lines = ["## Selection without test labels", "",
+             f"Candidates per (detector, dataset, seed): {', '.join(candidates)}. "
+             f"Selectors: {BASELINE} (no augmentation), {DEFAULT} (the paper's {study.selection['default']}), "
+             f"{ORACLE} (best test AUCROC: snooped), {RANDOM} (mean over the candidates), and the label-free "
+             + ", ".join(f"{s['label']} ({s['goal']} of {' + '.join(s['signals'])})"
+                         for s in study.selection["selectors"])
+             + ". Honest (no test label read): " + ", ".join(honest) + ".", "",
+             "AUCROC: mean over datasets of the seed means, on the (dataset, seed)s where every selector has a pick. "
+             "Regret = Oracle − selector. Gain = selector − Baseline, with the Holm-corrected Wilcoxon p over "
+             "datasets of `selection_stats.md`. Share = gain / (Oracle − Baseline). Inflation = Oracle − the "
+             "best honest selector (chosen by its mean, itself a mild optimism).", ""]
+    if summ.empty:
+        return "\n".join(lines + ["No complete candidate sets yet.", ""])
+    for row, sub in summ.groupby("row", sort=False):
+        lines += [f"### {row}", "",
+                  f"{int(sub['n_datasets'].iloc[0])} datasets x {int(sub['n_seeds'].iloc[0])} seed(s).", "",
+                  "| selector | AUCROC | regret | gain over Baseline | Holm p (vs Baseline) | share of oracle gain |",
+                  "|---|---|---|---|---|---|"]
+        pw = pairwise[pairwise["row"] == row] if len(pairwise) else pairwise
+        sub = sub.set_index("selector").reindex([x for x in labels if x in set(sub["selector"])]).reset_index()
+        for r in sub.to_dict("records"):
+            hit = pw[(pw["a"] == r["selector"]) & (pw["b"] == BASELINE)] if len(pw) else pw
+            p = "—" if hit.empty or pd.isna(hit["p_holm"].iloc[0]) else f"{hit['p_holm'].iloc[0]:.3g}" + (
+                " (sig.)" if bool(hit["significant"].iloc[0]) else "")
+            share = "—" if pd.isna(r["share"]) else f"{r['share']:.0%}"
+            lines.append(f"| {r['selector']} | {r['aucroc']:.4f} | {r['regret']:+.4f} | {r['gain']:+.4f} | {p} "
+                         f"| {share} |")
+        best = sub[sub["honest"]].sort_values("aucroc", ascending=False).iloc[0]
+        oracle = float(sub.loc[sub["selector"] == ORACLE, "aucroc"].iloc[0])
+        lines += ["", f"Inflation from snooping: Oracle {oracle:.4f} − best honest selector ({best['selector']}, "
+                  f"{best['aucroc']:.4f}) = {oracle - best['aucroc']:+.4f} AUCROC.", ""]
+        picks = selected[(selected["row"] == row) & selected["pick"].astype(bool)]
+        counts = picks.groupby(["column", "pick"]).size().unstack("pick", fill_value=0)
+        cands = [c for c in candidates if c in counts.columns]
+        lines += ["Picks (share of the (dataset, seed)s):", "",
+                  "| selector | " + " | ".join(cands) + " |", "|---|" + "---|" * len(cands)]
+        for sel_label in [x for x in labels if x in counts.index and x not in (BASELINE, DEFAULT)]:
+            n = counts.loc[sel_label].sum()
+            lines.append(f"| {sel_label} | " + " | ".join(f"{counts.at[sel_label, c] / n:.0%}" for c in cands) + " |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
