@@ -344,7 +344,7 @@ def check_pairs(s: StudyResult, c: Claim) -> None:
     c.verdict = combine(outs, bool(spec.get("most")))
     c.ours = _summary(res, outs)
     pd_ = res["paper_diff"].dropna()
-    c.paper = (_no_paper_numbers(s) if pd_.empty else f"{pd_.iloc[0]:+.3f}" if len(pd_) == 1
+    c.paper = ("—" if c.source != DEFAULT_SOURCE else _no_paper_numbers(s) if pd_.empty else f"{pd_.iloc[0]:+.3f}" if len(pd_) == 1
                else f"{len(pd_)} differences, {pd_.min():+.3f} to {pd_.max():+.3f} (same rows)")
     if c.verdict == INCONCLUSIVE and not res["can_be_significant"].any():
         c.why = f"power: {int(res['n'].max())} datasets cannot give a significant result"
