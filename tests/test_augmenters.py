@@ -22,7 +22,7 @@ CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "augmenter"
 CONFIGS = sorted(p.stem for p in CONF_DIR.glob("*.yaml"))
 #: the paper's generators and ours; a new one (a module plus a YAML) joins every test below without an edit here
 EXPECTED = {"none", "mixup", "cutout", "cutmix", "gaussian_noise", "nng_mix", "cutout_gn", "cutmix_gn",
-            "npos", "rosas", "uniform"}
+            "npos", "rosas", "uniform", "nng_mix_uniform"}
 
 
 def make(name: str, **overrides) -> Augmenter:
@@ -197,6 +197,9 @@ def test_bad_arguments_to_generate():
         ("npos", "K", 0, ValueError, "K must be >= 1"),
         ("rosas", "min_degree", 1.0, ValueError, "min_degree"),
         ("uniform", "margin", -0.1, ValueError, "margin"),
+        ("nng_mix_uniform", "uniform_share", 1.5, ValueError, "uniform_share"),
+        ("nng_mix_uniform", "k", 0, ValueError, "k must be >= 1"),
+        ("nng_mix_uniform", "margin", -0.1, ValueError, "margin"),
     ],
 )
 def test_constructor_validates_hyperparameters(name, key, value, error, match):

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from adbench_repro.augmenters import NPOS, CutMix, CutMixGN, Cutout, CutoutGN, GaussianNoise, Mixup, NNGMix, RoSAS
-from adbench_repro.augmenters import Uniform
+from adbench_repro.augmenters import NNGMixUniform, Uniform
 
 KS_P = 1e-3  # generous: a correct sampler fails a single KS test at this level 1 time in 1000
 
@@ -364,3 +364,37 @@ def test_uniform_fills_the_widened_box():
         assert stats.kstest((X[:, j] - wlo[j]) / (whi[j] - wlo[j]), "uniform").pvalue > KS_P
     tight = Uniform().generate(A, H, 500, rng(18))
     assert np.all(tight >= lo) and np.all(tight <= hi)
+
+
+# ---------------------------------------------------------------- nng_mix_uniform
+
+
+def test_nng_mix_uniform_is_an_nng_mix_block_then_a_uniform_block():
+    A, H = clustered()
+    n, share = 1000, 0.3
+    X = NNGMixUniform(uniform_share=share, sigma=0.0).generate(A, H, n, rng(19))
+    n_u = round(share * n)
+    mixed, boxed = X[: n - n_u], X[n - n_u:]
+    # the NNG-Mix block lies on anomaly-to-nearest-neighbour segments (sigma 0), as NNG-Mix's own samples do
+    starts, ends, _ = nng_pairs(A, H, 10)
+    _, res, _ = segment_fit(mixed, starts, ends)
+    assert res.max() < 1e-9
+    # the uniform block fills the bounding box of A u H, and mostly lies off those segments
+    rows = np.concatenate([A, H])
+    lo, hi = rows.min(0), rows.max(0)
+    assert np.all(boxed >= lo) and np.all(boxed <= hi)
+    for j in range(X.shape[1]):
+        assert stats.kstest((boxed[:, j] - lo[j]) / (hi[j] - lo[j]), "uniform").pvalue > KS_P
+    _, res_u, _ = segment_fit(boxed, starts, ends)
+    assert np.mean(res_u > 1e-3) > 0.9
+    # the two parts are the parts' own draws from the one generator, NNG-Mix first
+    g = rng(19)
+    first = NNGMix(sigma=0.0).generate(A, H, n - n_u, g)
+    np.testing.assert_array_equal(mixed, first)
+    np.testing.assert_array_equal(boxed, Uniform().generate(A, H, n_u, g))
+
+
+@pytest.mark.parametrize("share, expected", [(0.0, (9, 0)), (0.5, (5, 4)), (1.0, (0, 9))])
+def test_nng_mix_uniform_split(share, expected):
+    # round half to even: 4.5 -> 4 uniform points of 9
+    assert NNGMixUniform(uniform_share=share).split(9) == expected

@@ -36,9 +36,25 @@ def test_the_claims_file_quotes_the_paper():
     assert len(claims) >= 25 and len({c.id for c in claims}) == len(claims)
     if not PAPER.is_file():
         pytest.skip(f"{PAPER} not present")
-    paper = _norm(PAPER.read_text())
-    missing = [c.id for c in claims if _norm(c.quote) not in paper]
-    assert not missing, f"quotes not found verbatim in the paper: {missing}"
+    texts = {}
+    for c in claims:  # each quote against its own source (default: the NNG-Mix paper)
+        path = PAPER.parent / c.source
+        if path.is_file():
+            texts.setdefault(c.source, _norm(path.read_text()))
+    assert PAPER.name in texts
+    missing = [c.id for c in claims if c.source in texts and _norm(c.quote) not in texts[c.source]]
+    assert not missing, f"quotes not found verbatim in their source: {missing}"
+
+
+def test_a_claim_from_another_paper_names_its_text(tmp_path):
+    entry = {"id": "x", "quote": "q", "where": "w", "study": "table1", "kind": "better", "pairs": [["NNG-Mix", "Baseline"]]}
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(yaml.safe_dump([entry, {**entry, "id": "y", "source": "other-paper.summary.txt"}]))
+    assert [c.source for c in load_claims(ok)] == [PAPER.name, "other-paper.summary.txt"]
+    bad = tmp_path / "claims.yaml"
+    bad.write_text(yaml.safe_dump([{**entry, "source": "../papers/x.txt"}]))
+    with pytest.raises(ClaimsError, match=r"claims.yaml: claim 1 \(x\): source must be a .txt file name"):
+        load_claims(bad)
 
 
 def test_a_claim_naming_an_unknown_column_is_refused(tmp_path):
@@ -159,3 +175,20 @@ def test_average_row_compares_like_for_like():
     assert avg["diff"] == pytest.approx(0.75 - 0.7375)
     partial = build_table(study, recs[recs["dataset"].isin(study.datasets[:20])], paper)
     assert partial.long["diff"].isna().all() and not partial.paper_comparable  # 20 of 47 files: not comparable
+
+
+def test_uniform_claim_is_judged_on_the_classifier_rows(tmp_path):
+    """2506.13955's claim covers MLP, CatBoost and XGBOD; Deep SAD's row does not enter it."""
+    gain = {"Uniform": 0.05}
+    synthetic_study("table1_uniform", CPU_ROWS, {}, tmp_path,
+                    row_shift={"deepsad": {}, "mlp": gain, "catboost": gain, "xgbod": gain})
+    c = claim(tmp_path, "uniform-helps-classifiers")
+    assert c.verdict == REPRODUCED and c.source.startswith("synthetic-anomalies-bridging-2506.13955")
+    synthetic_study("table1_uniform", CPU_ROWS, {}, tmp_path,
+                    row_shift={"deepsad": gain, "mlp": gain, "catboost": {}, "xgbod": {}})
+    c = claim(tmp_path, "uniform-helps-classifiers")
+    assert c.verdict == PARTLY and [d.split(":")[:2] for d in c.details] == [
+        ["for", " mlp"], ["against", " catboost"], ["against", " xgbod"]]  # equal columns: equivalent, not a gain
+    synthetic_study("table1_uniform", ["deepsad", "mlp"], {}, tmp_path, row_shift={"deepsad": {}, "mlp": gain})
+    c = claim(tmp_path, "uniform-helps-classifiers")
+    assert c.verdict == PARTLY and "catboost, xgbod not run" in c.why

@@ -37,6 +37,7 @@ EXPECTED_RUNS = {
     "gn_ablation": N_CLASSICAL * 4 * 3 * 5,     # beyond the paper: 4 CPU detectors, 3 columns, 5 seeds
     "table2_sigma": N_CV * 1 * 3 * 5,           # beyond the paper: MLP, 3 columns, 5 seeds
     "table3_sigma": N_NLP * 1 * 3 * 5,
+    "table1_uniform": N_CLASSICAL * 4 * 3 * 5,  # beyond the paper: Baseline, NNG-Mix, Uniform; 4 CPU detectors
 }
 
 
@@ -93,6 +94,19 @@ def test_baseline_runs_are_shared_across_multipliers_and_studies():
     t1_base = [c for c in expand(load_study("table1"), seeds=[0]) if c["augmenter"] == "none"
                and c["detector"] != "deepsad_pretrained"]  # Table I's extra row
     assert sorted(map(str, t1_base)) == sorted(map(str, baseline))
+
+
+def test_table1_uniform_reuses_table1_baseline_and_nng_mix():
+    """Its Baseline and NNG-Mix configurations are Table I's own (so the same config hashes: reused, not rerun)."""
+    study = load_study("table1_uniform")
+    table1 = {tuple(sorted(map(str, c.items()))) for c in expand(load_study("table1"))}
+    mine = expand(study)
+    shared = [c for c in mine if study.column_for(c)[0].label in ("Baseline", "NNG-Mix")]
+    assert len(shared) == N_CLASSICAL * 4 * 2 * 5
+    assert all(tuple(sorted(map(str, c.items()))) in table1 for c in shared)
+    new = [c for c in mine if c not in shared]
+    assert {c["augmenter"] for c in new} == {"uniform"}
+    assert not any(tuple(sorted(map(str, c.items()))) in table1 for c in new)
 
 
 def test_table6_ablation_overrides():

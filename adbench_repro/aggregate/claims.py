@@ -11,6 +11,8 @@ The claims live in a data file, ``results/paper/claims.yaml`` (:data:`CLAIMS_FIL
       per: row                           # row: each detector row is tested on its own; overall: their mean
       rows: [deepsad, mlp]               # optional (default: the study's rows); unrun rows are reported
       pairs: [[20x, 10x], [50x, 10x]]    # (a, b) column pairs: "a vs b"
+      source: nng-mix-2311.11961.fulltext.txt   # optional: the text the quote is from (default, in
+                                         # ../shared/papers/); another paper's claim names that paper's text
 
 Kinds (every comparison is paired over datasets, on seed-averaged AUCROC, Holm-corrected within the claim):
 
@@ -72,7 +74,9 @@ MEAN_TOL = 0.01
 FOR, AGAINST, UNDECIDED = "for", "against", "undecided"
 KINDS = ("better", "equivalent", "no_gain", "gain_size", "largest_gain", "best", "range_within", "per_dataset")
 _KEYS = {"id", "quote", "where", "study", "kind", "per", "rows", "rows_note", "pairs", "most", "margin", "items",
-         "row", "a", "b", "column", "top", "threshold", "groups"}
+         "row", "a", "b", "column", "top", "threshold", "groups", "source"}
+#: the text a claim's quote is from when it names no ``source`` (a file name under ../shared/papers/)
+DEFAULT_SOURCE = "nng-mix-2311.11961.fulltext.txt"
 
 
 class ClaimsError(ValueError):
@@ -89,6 +93,7 @@ class Claim:
     study: str
     kind: str
     spec: dict = field(default_factory=dict, repr=False)
+    source: str = DEFAULT_SOURCE
     paper: str = "—"
     ours: str = "—"
     test: str = "—"
@@ -118,6 +123,9 @@ def load_claims(path: str | Path = CLAIMS_FILE) -> list[Claim]:
             raise ClaimsError(f"{where}: unknown keys {unknown}" if unknown else f"{where}: missing {missing}")
         if e["kind"] not in KINDS:
             raise ClaimsError(f"{where}: kind {e['kind']!r} is not one of {', '.join(KINDS)}")
+        source = e.get("source", DEFAULT_SOURCE)
+        if not isinstance(source, str) or Path(source).name != source or not source.endswith(".txt"):
+            raise ClaimsError(f"{where}: source must be a .txt file name under ../shared/papers/, got {source!r}")
         if e["id"] in seen:
             raise ClaimsError(f"{where}: duplicate id {e['id']!r}")
         seen.add(e["id"])
@@ -134,7 +142,7 @@ def load_claims(path: str | Path = CLAIMS_FILE) -> list[Claim]:
             raise ClaimsError(f"{where}: {wrong} are not columns of study {e['study']!r} "
                               f"(its columns: {', '.join(study.table_labels())})")
         out.append(Claim(id=e["id"], quote=" ".join(str(e["quote"]).split()), where=e["where"], study=e["study"],
-                         kind=e["kind"], spec=e))
+                         kind=e["kind"], spec=e, source=source))
     return out
 
 
@@ -336,7 +344,7 @@ def check_pairs(s: StudyResult, c: Claim) -> None:
     c.verdict = combine(outs, bool(spec.get("most")))
     c.ours = _summary(res, outs)
     pd_ = res["paper_diff"].dropna()
-    c.paper = (_no_paper_numbers(s) if pd_.empty else f"{pd_.iloc[0]:+.3f}" if len(pd_) == 1
+    c.paper = ("—" if c.source != DEFAULT_SOURCE else _no_paper_numbers(s) if pd_.empty else f"{pd_.iloc[0]:+.3f}" if len(pd_) == 1
                else f"{len(pd_)} differences, {pd_.min():+.3f} to {pd_.max():+.3f} (same rows)")
     if c.verdict == INCONCLUSIVE and not res["can_be_significant"].any():
         c.why = f"power: {int(res['n'].max())} datasets cannot give a significant result"
@@ -617,7 +625,10 @@ def claims_markdown(claims: list[Claim]) -> str:
     lines += ["", "## The comparisons behind each verdict", ""]
     for i, c in enumerate(claims, 1):
         lines += [f"### {i}. {c.id}", "", f"<a id=\"{c.id}\"></a>“{c.quote}” ({c.where}; study `{c.study}`, "
-                  f"kind `{c.kind}`)", "", f"- Test: {c.test}", f"- Seeds: {c.seeds}",
+                  f"kind `{c.kind}`)", ""]
+        if c.source != DEFAULT_SOURCE:  # another paper's claim, judged by this project's runs
+            lines.append(f"- Quoted from: `shared/papers/{c.source}`, not the NNG-Mix paper")
+        lines += [f"- Test: {c.test}", f"- Seeds: {c.seeds}",
                   f"- Verdict: **{c.verdict}**" + (f" ({c.why})" if c.why else "")]
         lines += [f"  - {d}" for d in c.details]
         lines.append("")

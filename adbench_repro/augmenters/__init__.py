@@ -14,6 +14,7 @@ from .cutout_gn import CutoutGN
 from .gaussian_noise import GaussianNoise
 from .mixup import Mixup
 from .nng_mix import NNGMix
+from .nng_mix_uniform import NNGMixUniform
 from .none import NoAugmenter
 from .npos import NPOS
 from .rosas import RoSAS
@@ -38,6 +39,7 @@ __all__ = [
     "GaussianNoise",
     "Mixup",
     "NNGMix",
+    "NNGMixUniform",
     "NoAugmenter",
     "NPOS",
     "REGISTRY",
