@@ -94,7 +94,7 @@ USER_RESULTS = Path("results") / "studies"
 _TOP_KEYS = {"name", "kind", "title", "datasets", "paper", "rows", "sweeps", "columns", "quick", "figure",
              "best_within", "column_mode", "notes", "extra_rows", "compare", "selection"}
 #: selectors every ``selection`` block has besides its own (see :mod:`adbench_repro.aggregate.selection`)
-BUILTIN_SELECTORS = ("Baseline", "Default", "Oracle", "Random")
+BUILTIN_SELECTORS = ("Baseline", "Default", "Oracle", "Random", "LODO")
 SELECTOR_GOALS = ("max", "min")
 
 

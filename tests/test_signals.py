@@ -115,3 +115,38 @@ def test_a_tie_goes_to_the_first_candidate_and_a_missing_signal_abstains():
     assert "XGen-CutMixGN" not in sel.index and "XGen-both" not in sel.index
     assert sel.at["Oracle", "pick"] == cols[-1]
     assert select(study, records[records["column"] != "GN"], runs).empty  # incomplete candidate set: no picks
+
+
+def test_lodo_picks_the_best_candidate_of_the_other_datasets_and_never_reads_its_own():
+    study = load_study("selection")
+    cols = [c.label for c in study.columns]
+    rng = np.random.default_rng(3)
+    base = {(d, s): rng.uniform(0.4, 0.6, len(cols)) for d in ("a", "b", "c") for s in (0, 1)}
+    base[("b", 0)][cols.index("CutMix")] += 0.3  # CutMix is best on b and c, NNG-Mix on a
+    base[("b", 1)][cols.index("CutMix")] += 0.3
+    base[("c", 0)][cols.index("CutMix")] += 0.3
+    base[("c", 1)][cols.index("CutMix")] += 0.3
+    base[("a", 0)][cols.index("NNG-Mix")] += 0.5
+    base[("a", 1)][cols.index("NNG-Mix")] += 0.5
+
+    def lodo(values):
+        records = pd.DataFrame([{"row": "mlp", "column": c, "dataset": d, "seed": s, "value": v[i],
+                                 "run_id": f"{d}{s}{c}", "config_hash": f"{d}{s}{c}"}
+                                for (d, s), v in values.items() for i, c in enumerate(cols)])
+        runs = pd.DataFrame({"run_id": records["run_id"]})
+        sel = select(study, records, runs)
+        sel = sel[sel["column"] == "LODO"]
+        return {(d, s): p for d, s, p in zip(sel["dataset"], sel["seed"], sel["pick"])}
+
+    picks = lodo(base)
+    assert picks[("a", 0)] == picks[("a", 1)] == "CutMix"  # a's own NNG-Mix lead is not read
+    # b's pick: the best mean over its other datasets a and c, recomputed here
+    scores = {c: np.mean([base[(d, s)][cols.index(c)] for d in ("a", "c") for s in (0, 1)]) for c in cols}
+    assert picks[("b", 0)] == max(cols, key=lambda c: (scores[c], -cols.index(c)))
+    # changing a's values cannot move a's pick; changing the others' can
+    moved = {k: v.copy() for k, v in base.items()}
+    moved[("a", 0)][:] = moved[("a", 1)][:] = 0.0
+    assert lodo(moved)[("a", 0)] == "CutMix"
+    for k in [("b", 0), ("b", 1), ("c", 0), ("c", 1)]:
+        moved[k][cols.index("RoSAS")] = 2.0
+    assert lodo(moved)[("a", 0)] == "RoSAS"
