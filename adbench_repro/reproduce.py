@@ -240,15 +240,16 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
         distinct.setdefault(by_key[config_key(c)], c)
     present = list(distinct.values())
     done = tracking.finished_hashes(client, exp_id)  # the one planning answer to "done?"
-    if not not import_committed:
+    if import_committed:
         if dry_run:  # count the committed runs as done without writing them into the store
             committed = committed_hashes(set(distinct)) - done
             if committed:
                 print(f"{len(committed)} run(s) of the study are in the committed results ({RUNS_DIR}) and count "
                       "as done (imported into the store when the study runs)")
             done |= committed
-        else:
-            import_committed_runs(client, exp_id, set(distinct), done=done)  # adds the imported hashes to done
+        else:  # every committed run of the table, not only of the selection: the table and its export are
+            # rebuilt from the store, and a filtered run (--detectors ...) must not drop the other rows' runs
+            import_committed_runs(client, exp_id, set(expected), done=done)  # adds the imported hashes to done
     todo = [c for h, c in distinct.items() if h not in done]
     workers = jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)

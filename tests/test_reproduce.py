@@ -223,3 +223,30 @@ def test_reproduce_composes_each_configuration_once_and_a_user_study_writes_unde
     out = tmp_path / "results" / "studies" / "mine"
     assert (out / "mine.md").is_file() and (out / "compute.md").is_file()
     assert not (tmp_path / "results" / "mine.md").exists()
+
+
+def test_a_filtered_study_keeps_the_other_rows_committed_runs_in_its_export(tmp_path, monkeypatch, adbench_root):
+    """`reproduce fig5 --detectors deepsad,mlp` once rewrote fig5's export without XGBOD's and CatBoost's committed
+    runs: the store had only the selection's. Now every committed run of the table is imported first."""
+    from adbench_repro import reproduce, studies
+    from adbench_repro.aggregate.runs import export_runs, read_mlflow, read_run_files
+
+    study = studies.load_study("table1")
+    configs = [c for c in studies.expand(study, quick=True, datasets=["45_wine"], seeds=[0])
+               if c["detector"] in ("mlp", "catboost")]
+    hashes = config_hashes(configs)
+    src = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/src.db")
+    exp = tracking.ensure_experiment(src, "nng-mix")
+    for h, c in zip(hashes, configs):  # committed runs of both detectors (made on another machine)
+        run = src.create_run(exp, tags={"config_hash": h, **{k: str(v) for k, v in c.items()}})
+        src.log_metric(run.info.run_id, "aucroc", 0.7 if c["detector"] == "mlp" else 0.8)
+        src.set_terminated(run.info.run_id, "FINISHED")
+    export_runs(read_mlflow(f"sqlite:///{tmp_path}/src.db", "nng-mix"), tmp_path / "committed" / "table1.csv.gz")
+    monkeypatch.setattr(reproduce, "RUNS_DIR", tmp_path / "committed")
+
+    out = reproduce.run_study("table1", quick=True, detectors=["mlp"], datasets=["45_wine"], seeds=[0],
+                              out=tmp_path / "out", overrides=[f"data.root={adbench_root}",
+                                                               f"mlflow.tracking_uri=sqlite:///{tmp_path}/dst.db"])
+    assert out.rc == 0  # nothing to run: every MLP configuration is committed
+    exported = read_run_files([tmp_path / "out" / "runs" / "table1.csv.gz"])
+    assert set(exported["tags.config_hash"]) == set(hashes)  # CatBoost's committed runs are still there
