@@ -85,6 +85,7 @@ def test_reproduce_counts_committed_runs_as_done(tmp_path, adbench_root):
     assert tracking.finished_hashes(client, exp) == hashes
 
 
+@pytest.mark.slow  # runs a real study twice, ~55 s
 def test_reproduce_runs_the_study_as_one_sweep_and_a_rerun_does_nothing(tmp_path, adbench_root):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
     env["PYTHONPATH"] = str(REPO_ROOT)  # this checkout's code
@@ -226,6 +227,7 @@ def test_reproduce_composes_each_configuration_once_and_a_user_study_writes_unde
     assert not (tmp_path / "results" / "mine.md").exists()
 
 
+@pytest.mark.slow  # runs a real study twice, ~55 s
 def test_a_filtered_study_keeps_the_other_rows_committed_runs_in_its_export(tmp_path, monkeypatch, adbench_root):
     """`reproduce fig5 --detectors deepsad,mlp` once rewrote fig5's export without XGBOD's and CatBoost's committed
     runs: the store had only the selection's. Now every committed run of the table is imported first."""

@@ -183,6 +183,7 @@ def test_configurations_being_run_elsewhere_are_waited_for_or_reported(tmp_path)
         leftover.unfinished_elsewhere(client, skipped, 300, "later")
 
 
+@pytest.mark.slow  # ~27 s
 def test_a_rerun_launches_only_what_is_left_and_each_sweep_has_its_own_id(tmp_path, adbench_root):
     uri = f"sqlite:///{tmp_path}/m.db"
     args = ["-m", "hydra.sweeper.skip_finished=true", "hydra.launcher.n_jobs=1", f"mlflow.tracking_uri={uri}",

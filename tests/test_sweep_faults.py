@@ -67,6 +67,7 @@ def finished_aucroc(all_runs) -> dict[str, float]:
     return out
 
 
+@pytest.mark.slow  # real multi-process sweep, 25-55 s
 def test_eight_workers_fresh_sqlite_store_lose_nothing(tmp_path, adbench_root):
     seeds = ",".join(str(s) for s in range(8))
     res = sweep(tmp_path, adbench_root, 8, f"dataset={','.join(TINY)}", f"seed={seeds}", *CHEAP_MLP)
@@ -125,6 +126,7 @@ def _count_finished(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow  # real multi-process sweep, 25-55 s
 def test_sigkill_mid_sweep_then_restart_completes_exactly_once(tmp_path, adbench_root):
     configs = [f"dataset={','.join(TINY[:4])}", "seed=0,1,2,3", "augmenter=none", "detector=mlp",
                "detector.max_iter=60"]
@@ -158,6 +160,7 @@ def test_sigkill_mid_sweep_then_restart_completes_exactly_once(tmp_path, adbench
     assert all(r.data.tags["error"].startswith("LeaseLost: owner process") for r in taken_over)
 
 
+@pytest.mark.slow  # real multi-process sweep, 25-55 s
 def test_one_and_two_workers_give_identical_aucrocs(tmp_path, adbench_root):
     overrides = ["dataset=39_vertebral,42_WBC", "seed=0,1", "augmenter=nng_mix", "multiplier=2", "detector=mlp",
                  "detector.max_iter=20"]
@@ -234,6 +237,7 @@ def _group_members(pgid: int) -> list[int]:
     return out
 
 
+@pytest.mark.slow  # real multi-process sweep, 25-55 s
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_killing_only_the_sweep_parent_leaves_no_worker_behind(tmp_path, adbench_root):
     configs = [f"dataset={','.join(TINY[:4])}", "seed=0,1,2,3", "augmenter=none", "detector=mlp",
@@ -260,6 +264,7 @@ def test_killing_only_the_sweep_parent_leaves_no_worker_behind(tmp_path, adbench
     assert set(by_status(runs(f"sqlite:///{db}"))) <= {"FINISHED", "RUNNING", "KILLED"}
 
 
+@pytest.mark.slow  # real multi-process sweep, 25-55 s
 def test_jobs_file_sweep_runs_a_repeated_configuration_once(tmp_path, adbench_root):
     jobs = tmp_path / "jobs.yaml"
     # augmenter=none ignores the multiplier: jobs 0 and 1 are one configuration (run once: see lease.py)

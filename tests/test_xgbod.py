@@ -101,6 +101,7 @@ def _check_committed(adbench_root, tmp_path, datasets, n):
             f"rerun {auc:.8f} vs committed {float(row['metrics.aucroc']):.8f}")
 
 
+@pytest.mark.slow  # ~27 s of XGBOD fits
 def test_committed_xgbod_runs_reproduce(adbench_root, tmp_path):
     """A fixed sample of committed XGBOD runs on small datasets: same AUCROC (1e-6) with our XGBOD."""
     _check_committed(adbench_root, tmp_path, ["14_glass", "29_Pima", "39_vertebral", "42_WBC", "45_wine"], 4)
