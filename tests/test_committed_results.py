@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from adbench_repro.aggregate.expected import config_hashes
+from adbench_repro.aggregate.expected import expected_configs
 from adbench_repro.aggregate.runs import read_run_files
-from adbench_repro.studies import available_studies, expand, load_study
+from adbench_repro.studies import available_studies, load_study
 
 RUNS = Path(__file__).resolve().parents[1] / "results" / "runs"
 EXPORTS = sorted(p for p in RUNS.glob("*.csv.gz") if p.name.split(".")[0] in available_studies())
@@ -31,10 +31,7 @@ def check_hashes(path: Path, sample: bool) -> None:
         runs = runs[runs["tags.detector"] == detector]
         runs = runs[runs["tags.dataset"].isin(sorted(runs["tags.dataset"].unique())[:3])]
     keys = set(zip(runs["tags.dataset"], runs["tags.detector"]))
-    configs = [c for c in expand(study) if (c["dataset"], c["detector"]) in keys]
-    expected: dict[str, list[dict]] = {}
-    for h, c in zip(config_hashes(configs, what=study.name), configs):
-        expected.setdefault(h, []).append(c)
+    expected = expected_configs(study, keep=lambda c: (c["dataset"], c["detector"]) in keys)
     orphans = runs.loc[~runs["tags.config_hash"].isin(set(expected)), "tags.config_hash"].tolist()
     assert not orphans, f"{path}: {len(orphans)} of {len(runs)} runs match no configuration of {study.name}"
     for row in runs.head(200).to_dict("records"):

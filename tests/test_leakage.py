@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from adbench_repro.aggregate.leakage import leakage_markdown
-from adbench_repro.datasets import audit as audit_module
 from adbench_repro.studies import load_study
 
 COLUMNS = [c.label for c in load_study("table1").columns]
 SMALL = load_study("table1_grouped").datasets
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _audit_once():
-    """The real-data audit (every Classical file, 11_donors' 619k rows among them) is the same for each test:
-    compute it once for this module; the synthetic runs are what the tests vary."""
-    mp = pytest.MonkeyPatch()
-    cached = functools.lru_cache(maxsize=None)(audit_module.audit)
-    mp.setattr(audit_module, "audit", lambda root=None, *a, **k: cached(root, *a, **k))
-    yield
-    mp.undo()
 
 
 def records(datasets: list[str], gain: float, seeds=(0,), rows=("deepsad", "mlp"), shift: float = 0.0,
@@ -58,7 +44,7 @@ def test_grouped_control_shows_a_gain_that_exists_only_with_leakage(adbench_root
     assert "without them: n, gain, p" in md
 
 
-@pytest.mark.slow  # ~70 s: 89 exact Wilcoxon tests; the verdict logic is also covered by the test above
+@pytest.mark.slow  # ~70 s, nearly all in 89 exact scipy Wilcoxon tests
 def test_equal_gain_is_no_change(adbench_root):
     table1 = records(SMALL, 0.03, seeds=(0,), seed_noise=0.002)
     grouped = records(SMALL, 0.03, seeds=(0,), shift=-0.02, seed_noise=0.002)

@@ -9,6 +9,7 @@ sigma=0.01 and alpha=0.2 are all the default NNG-Mix), so the map is hash -> lis
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from omegaconf import OmegaConf
 
@@ -26,13 +27,15 @@ class ComposeError(RuntimeError):
 
 
 def expected_configs(study: Study, conf_dir: str | Path = CONF_DIR,
-                     extra_overrides: tuple[str, ...] | list[str] = ()) -> dict[str, list[dict]]:
-    """``{config_hash: [configuration, ...]}`` for every configuration of ``study`` (full, not quick).
+                     extra_overrides: tuple[str, ...] | list[str] = (),
+                     keep: Callable[[dict], bool] | None = None) -> dict[str, list[dict]]:
+    """``{config_hash: [configuration, ...]}`` for every configuration of ``study`` (full, not quick), or for
+    those that ``keep`` accepts.
 
     ``extra_overrides`` are added to every configuration, as ``reproduce`` does with its trailing
     overrides (e.g. ``protocol.duplicate_small=false``; ``device=cuda`` does not change a hash).
     """
-    configs = expand(study)
+    configs = [c for c in expand(study) if keep is None or keep(c)]
     out: dict[str, list[dict]] = {}
     for h, c in zip(config_hashes(configs, conf_dir, extra_overrides, study.name), configs):
         out.setdefault(h, []).append(c)
