@@ -1,8 +1,9 @@
-"""Where a result came from: git commit and package version."""
+"""Where a result came from: git commit, package version and the sweep that made it."""
 
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 from pathlib import Path
 
@@ -39,3 +40,20 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+SWEEP_ID_ENV = "ADBENCH_SWEEP_ID"
+
+
+def new_sweep_id(sweep_dir: str) -> str:
+    """A sweep id unique across machines and sweeps started in the same second: the absolute sweep dir
+    plus a random suffix. The sweeper puts it in :data:`SWEEP_ID_ENV`, inherited by every job's process
+    (pool workers, joblib, SLURM tasks through sbatch's exported environment)."""
+    import uuid
+
+    return f"{os.path.abspath(sweep_dir)}#{uuid.uuid4().hex[:8]}"
+
+
+def current_sweep_id(sweep_dir: str = "") -> str:
+    """The sweep id of this job: :data:`SWEEP_ID_ENV`, else ``sweep_dir`` (a sweep started elsewhere)."""
+    return os.environ.get(SWEEP_ID_ENV) or sweep_dir

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import statistics
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from . import studies, tracking
+from . import interrupts, studies, tracking
 from .datasets import dataset_path
 from .run import CONF_DIR
 from .aggregate import REPO_ROOT
@@ -152,8 +153,13 @@ def write_table(view: studies.Study, base_cfg, out: Path, overrides: list[str], 
     return result
 
 
+#: the command that resumes an interrupted study, printed by the sweep (set by :func:`main`)
+RESUME_ENV = "ADBENCH_RESUME_COMMAND"
+
+
 def run_sweep(argv: list[str]) -> int:
-    """``python -m adbench_repro.run <argv>`` in this process (no second interpreter start-up); exit code."""
+    """``python -m adbench_repro.run <argv>`` in this process (no second interpreter start-up); exit code
+    (130: interrupted by Ctrl-C or SIGTERM, the summary printed)."""
     from . import run as runner
 
     try:
@@ -180,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"do not add the committed runs ({RUNS_DIR.relative_to(REPO_ROOT)}/*.csv.gz) to the store first")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
     args = ap.parse_intermixed_args(argv)
-
+    os.environ[RESUME_ENV] = "python -m adbench_repro.reproduce " + shlex.join(sys.argv[1:] if argv is None else argv)
+    interrupts.interrupt_on_signals()  # SIGTERM ends it like Ctrl-C: runs KILLED, summary, exit 130
     try:  # an unknown study, detector, dataset or seed is a usage error: one line, exit code 2
         outcome = run_study(args.study, quick=args.quick,
                             detectors=args.detectors.split(",") if args.detectors else None,
@@ -190,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
                             import_committed=not args.no_import, overrides=args.overrides)
     except studies.StudyError as exc:
         ap.error(str(exc))
+    except tracking.StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:  # before or after the sweep (which reports its own)
+        print(f"{interrupts.error_tag(exc)}: nothing of the sweep was lost; rerun the command to resume",
+              file=sys.stderr)
+        return 130
+    finally:
+        os.environ.pop(RESUME_ENV, None)
     return outcome.rc
 
 
@@ -226,6 +242,7 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
               f"{', '.join(missing)} (`make data` fetches them)")
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables"
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    tracking.check_store(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
     client, exp_id = tracking.open_experiment(base_cfg.mlflow)
     # one trip per configuration: every configuration the table covers (the study, or its QUICK view) is
     # composed and hashed here, once; the jobs to run and the aggregator both take these hashes
@@ -285,7 +302,9 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
             if jobs:
                 argv.append(f"hydra.launcher.n_jobs={jobs}")
             print(f"+ python -m adbench_repro.run {' '.join(argv)}   ({len(todo)} jobs)", flush=True)
-            failed = run_sweep(argv) != 0
+            failed = run_sweep(argv)
+        if failed == 130:  # interrupted: the sweep printed its summary and the command that resumes
+            return Outcome(130)
         if failed:
             print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
     if aggregate:

@@ -5,17 +5,15 @@
 
 A configuration whose config hash already has a FINISHED run in the experiment, or a live RUNNING one
 (another sweep, terminal or machine on the same store), is skipped (``force=true`` reruns a FINISHED one):
-see :mod:`adbench_repro.lease`. A run that raises ends FAILED (KILLED on Ctrl-C or SIGTERM) and the error
-propagates; it is never marked FINISHED.
+see :mod:`adbench_repro.lease`. A run that raises ends FAILED (KILLED on Ctrl-C, SIGTERM or SIGUSR2, however
+many arrive: :mod:`adbench_repro.interrupts`) and the error propagates; it is never marked FINISHED.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
-import threading
 import traceback
 
 import hydra
@@ -24,12 +22,11 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from . import CONF_DIR as PACKAGE_CONF_DIR
-from . import lease, tracking
+from . import interrupts, lease, tracking
 from .confighash import config_hash, effective_multiplier
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
-from .provenance import git_commit, package_version
-from .sweep.workers import current_sweep_id, interrupt_on_signals
+from .provenance import current_sweep_id, git_commit, package_version
 from .validate import ConfigError, check_config, check_overrides
 
 log = logging.getLogger("adbench_repro.run")
@@ -113,13 +110,20 @@ def run_experiment(cfg: DictConfig) -> dict:
             tracking.with_retries(client.log_text, held.run_id, OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
     except BaseException as exc:
         status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
-        try:
-            tracking.log_batch(client, held.run_id, tags={"error": f"{type(exc).__name__}: {exc}"[:5000]})
-            held.end(status)
-        except Exception:  # noqa: BLE001 - the original error matters more
-            log.warning("could not mark run %s %s:\n%s", held.run_id, status, traceback.format_exc())
+        for _ in range(3):  # a signal that slips in before they are held off: end it again
+            try:
+                with interrupts.deferred():  # a second SIGTERM (SLURM's time limit sends two) cannot break in
+                    tracking.log_batch(client, held.run_id, tags={"error": interrupts.error_tag(exc)})
+                    held.end(status)
+                break
+            except KeyboardInterrupt:
+                status = "KILLED"
+            except Exception:  # noqa: BLE001 - the original error matters more
+                log.warning("could not mark run %s %s:\n%s", held.run_id, status, traceback.format_exc())
+                break
         raise
-    other = held.end("FINISHED")
+    with interrupts.deferred():  # a signal now stops what follows, not this ending
+        other = held.end("FINISHED")
     if other is not None:  # another sweep finished this configuration first
         return _skipped(run_name, other)
     log.info("%s  aucroc=%.4f  aucpr=%.4f  (run %s)", run_name, result.aucroc, result.aucpr, held.run_id)
@@ -136,19 +140,17 @@ def _skipped(run_name: str, holder: lease.Claim) -> dict:
 def main(cfg: DictConfig) -> dict:
     """Hydra entry point. A single run's configuration or data error is one line on stderr and exit code 2
     (the traceback with HYDRA_FULL_ERROR=1); in a multirun it fails the job, reported in the summary."""
-    interrupt_on_signals()  # in every launcher's job process: SIGTERM/SIGUSR2 end the run KILLED
+    interrupts.interrupt_on_signals()  # in every launcher's job process: SIGTERM/SIGUSR2 end the run KILLED
+    single = not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN
     try:
+        if single:  # a multirun's sweeper has checked the store once for all its jobs
+            tracking.check_store(str(cfg.mlflow.tracking_uri), str(cfg.mlflow.experiment_name))
         return run_experiment(cfg)
     except (ConfigError, DataError) as exc:
-        single = not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN
         if not single or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
-
-
-def _sigterm_as_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def cli(argv: list[str] | None = None) -> None:
@@ -156,8 +158,7 @@ def cli(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     # SIGTERM (pkill, SLURM preemption) ends like Ctrl-C: the run in progress is marked KILLED and a
     # sweep stops its workers, instead of the process vanishing with its run left RUNNING
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    interrupts.interrupt_on_signals()
     problems = check_overrides(argv)  # every job's names and numbers, before the first job starts
     if problems:
         for problem in problems:
@@ -167,6 +168,10 @@ def cli(argv: list[str] | None = None) -> None:
     sys.argv = [saved[0] if saved else "adbench_repro.run", *argv]
     try:
         main()
+    except KeyboardInterrupt as exc:  # a single run (a sweep prints its own summary and exits 130)
+        interrupts.exit_on_next_signal("")  # more signals: the run is ended already
+        print(f"{interrupts.error_tag(exc)}: the run in progress ended KILLED; rerun to resume", file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
         sys.argv = saved
 

@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import math
+import os
 import random
 import time
 from pathlib import Path
@@ -17,6 +18,8 @@ import mlflow
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
+
+from .validate import ConfigError
 
 try:
     import fcntl
@@ -79,6 +82,112 @@ def client_for(tracking_uri: str) -> MlflowClient:
         client = MlflowClient(tracking_uri=tracking_uri)
         client.search_experiments(max_results=1)  # the store's tables exist from here on
     return client
+
+
+class StoreError(ConfigError):
+    """A tracking store that cannot be used: its driver is missing, it does not answer, or it is read-only."""
+
+
+def shown_uri(uri: str) -> str:
+    """``uri`` with its password, if any, replaced by ``***``."""
+    parts = urlparse(uri)
+    if parts.password:
+        return uri.replace(f":{parts.password}@", ":***@", 1)
+    return uri
+
+
+def check_store(uri: str, experiment_name: str, timeout_s: float = 5.0) -> None:
+    """Refuse, within seconds and before any work, a tracking store that cannot be used: a database URI whose
+    driver is not installed, a server or database that does not answer, a store that cannot be written. For a
+    server the write is the experiment's creation or its ``adbench.store_checked`` tag. Raises :class:`StoreError`
+    (one line naming the URI and what to do)."""
+    where = f"tracking store {shown_uri(uri)} (mlflow.tracking_uri / MLFLOW_TRACKING_URI)"
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else "file"
+    if scheme in ("http", "https"):
+        _check_server(uri, experiment_name, timeout_s, where)
+    elif scheme.startswith("sqlite"):
+        db = sqlite_path(uri)
+        _check_writable(db if db.exists() else db.parent, where)
+    elif scheme == "file":
+        path = Path(urlparse(uri).path if uri.startswith("file:") else uri)
+        _check_writable(path if path.exists() else path.parent, where)
+    elif scheme.split("+")[0] in ("postgresql", "mysql", "mssql"):
+        _check_database(uri, timeout_s, where)
+
+
+def _check_writable(path: Path, where: str) -> None:
+    if not path.exists():
+        raise StoreError(f"{where}: the folder {path} does not exist: create it or point the URI elsewhere")
+    if not os.access(path, os.W_OK):
+        raise StoreError(f"{where}: {path} is not writable: fix its permissions or point the URI elsewhere")
+
+
+def _check_server(uri: str, experiment_name: str, timeout_s: float, where: str) -> None:
+    from mlflow.utils.rest_utils import MlflowHostCreds, http_request
+
+    creds = MlflowHostCreds(uri.rstrip("/"), username=os.environ.get("MLFLOW_TRACKING_USERNAME"),
+                            password=os.environ.get("MLFLOW_TRACKING_PASSWORD"),
+                            token=os.environ.get("MLFLOW_TRACKING_TOKEN"),
+                            ignore_tls_verification=os.environ.get("MLFLOW_TRACKING_INSECURE_TLS") == "true")
+
+    def call(endpoint: str, method: str = "GET", **kw):
+        try:
+            return http_request(creds, endpoint, method, max_retries=0, timeout=timeout_s, **kw)
+        except Exception as exc:  # noqa: BLE001 - refused, unknown host, timeout: all said in one line
+            text = str(exc).lower()
+            why = next((w for k, w in (("refused", "connection refused"), ("timed out", f"no answer in {timeout_s:g} s"),
+                                       ("resolve", "unknown host"), ("name or service", "unknown host"))
+                        if k in text), " ".join(str(exc).split())[:150])
+            raise StoreError(f"{where} does not answer ({why}): start the server (docs/sweeps.md) or set the URI "
+                             "of one that runs") from None
+
+    def refuse(resp, what: str) -> None:
+        text = " ".join(resp.text.split())[:200]
+        raise StoreError(f"{where}: {what} failed with HTTP {resp.status_code} ({text}): check the server's log, "
+                         "its backend store and your credentials (MLFLOW_TRACKING_USERNAME/PASSWORD/TOKEN)")
+
+    api = "/api/2.0/mlflow/experiments"
+    got = call(f"{api}/get-by-name", params={"experiment_name": experiment_name})
+    if got.status_code == 200:
+        exp_id = got.json()["experiment"]["experiment_id"]
+        wrote = call(f"{api}/set-experiment-tag", "POST", json={"experiment_id": exp_id, "key": "adbench.store_checked",
+                                                               "value": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        what = "writing a tag of experiment " + repr(experiment_name)
+    elif got.status_code == 404 and "RESOURCE_DOES_NOT_EXIST" in got.text:
+        wrote = call(f"{api}/create", "POST", json={"name": experiment_name, "tags": [
+            {"key": k, "value": v} for k, v in runs_view_tag().items()]})
+        what = "creating experiment " + repr(experiment_name)
+        if wrote.status_code != 200 and "already exists" in wrote.text.lower():
+            return  # another sweep created it meanwhile
+    else:
+        return refuse(got, "reading experiment " + repr(experiment_name))
+    if wrote.status_code != 200:
+        refuse(wrote, what)
+
+
+def _check_database(uri: str, timeout_s: float, where: str) -> None:
+    import sqlalchemy
+
+    url = sqlalchemy.engine.make_url(uri)
+    try:
+        url.get_dialect().import_dbapi()
+    except ImportError as exc:
+        hint = ("pip install -e '.[server]' and write postgresql+psycopg2://" if url.get_backend_name() == "postgresql"
+                else f"install the Python driver of {url.drivername}")
+        raise StoreError(f"{where}: its database driver is not installed ({exc}): {hint}") from None
+    except Exception as exc:  # noqa: BLE001 - an unknown dialect or driver name
+        raise StoreError(f"{where}: {type(exc).__name__}: {exc}") from None
+    args = {"connect_timeout": max(1, int(timeout_s))} if url.get_backend_name() in ("postgresql", "mysql") else {}
+    engine = sqlalchemy.create_engine(url, connect_args=args, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - refused, bad password, unknown database
+        first = " ".join(str(getattr(exc, "orig", exc)).split())[:200]
+        raise StoreError(f"{where} does not answer ({first}): start the database, or create its role and "
+                         "database (docs/sweeps.md)") from None
+    finally:
+        engine.dispose()
 
 
 def sqlite_path(uri: str) -> Path | None:

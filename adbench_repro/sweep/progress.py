@@ -1,4 +1,4 @@
-"""What became of each job of a sweep (finished, skipped, failed), progress with ETA, and the summary."""
+"""What became of each job of a sweep (finished, skipped, failed, killed), progress with ETA, and the summary."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 
 from ..overrides import override_key
 
-FINISHED, SKIPPED, FAILED = "finished", "skipped", "failed"
+FINISHED, SKIPPED, FAILED, KILLED = "finished", "skipped", "failed", "killed"
 
 
 class JobFailed(RuntimeError):
@@ -49,8 +49,8 @@ class JobOutcome:
 
     index: int
     overrides: str
-    status: str  # finished | skipped | failed
-    detail: str = ""  # aucroc for finished runs, the reason for skipped ones, the error line for failed ones
+    status: str  # finished | skipped | failed | killed (interrupted by a signal: its run ended KILLED)
+    detail: str = ""  # aucroc for finished runs, the reason for skipped ones, the error line for failed/killed ones
     working_dir: str = ""
 
 
@@ -124,11 +124,21 @@ class SweepProgress:
 
 
 class ReportsProgress:
-    """Mixin of a launcher that reports each job to ``progress`` as it completes (the adbench pool launcher);
-    the sweeper then does not report per batch. It lives here, not in ``hydra_plugins``: Hydra's plugin scan
-    re-executes plugin modules, so a class defined there is not the same object twice."""
+    """Mixin of a launcher that reports each job to ``progress`` as it completes (the adbench pool and SLURM
+    launchers); the sweeper then does not report per batch. It lives here, not in ``hydra_plugins``: Hydra's
+    plugin scan re-executes plugin modules, so a class defined there is not the same object twice."""
 
     progress: "SweepProgress | None" = None
+
+    def _report(self, idx: int, ret: JobReturn) -> None:
+        if self.progress is not None:
+            outcome = outcome_of(idx, ret)
+            skipped = outcome.status == SKIPPED  # counted in the summary; a line each would drown a resume
+            self.progress.add(outcome, pre_done=skipped, quiet=skipped)
+
+    def _killed(self, idx: int, overrides: list[str], why: str) -> None:
+        if self.progress is not None:
+            self.progress.add(JobOutcome(idx, " ".join(filter_overrides(list(overrides))), KILLED, why))
 
 
 def shorten(overrides: str, keys: set[str] | None) -> str:
@@ -149,17 +159,16 @@ def varying_keys(jobs: list[list[str]]) -> set[str]:
 
 
 def format_summary(outcomes: list[JobOutcome], elapsed_s: float, total: int | None = None) -> str:
-    """Multi-line end-of-sweep summary: counts, why jobs were skipped, then each failed job with its error line."""
+    """Multi-line end-of-sweep summary: counts (``left``: not run), why jobs were skipped, then each failed or
+    killed job with its error line."""
     total = len(outcomes) if total is None else total
     n = Counter(o.status for o in outcomes)
-    lines = [f"[sweep] summary: {total} jobs | finished {n[FINISHED]} | skipped {n[SKIPPED]} | "
-             f"failed {n[FAILED]} | elapsed {_hms(elapsed_s)}"]
-    if len(outcomes) < total:
-        lines.append(f"[sweep]   not run: {total - len(outcomes)}")
+    lines = [f"[sweep] summary: {total} jobs | finished {n[FINISHED]} | skipped {n[SKIPPED]} | failed {n[FAILED]} | "
+             f"killed {n[KILLED]} | left {total - len(outcomes)} | elapsed {_hms(elapsed_s)}"]
     why = Counter(o.detail or "skipped" for o in outcomes if o.status == SKIPPED)
     if why:
         lines.append("[sweep]   skipped: " + ", ".join(f"{v} {k}" for k, v in sorted(why.items())))
-    for o in sorted((o for o in outcomes if o.status == FAILED), key=lambda o: o.index):
+    for o in sorted((o for o in outcomes if o.status in (FAILED, KILLED)), key=lambda o: o.index):
         where = f" (log in {o.working_dir}/)" if o.working_dir else ""
-        lines.append(f"[sweep]   FAILED #{o.index} {o.overrides}: {o.detail}{where}")
+        lines.append(f"[sweep]   {o.status.upper()} #{o.index} {o.overrides}: {o.detail}{where}")
     return "\n".join(lines)

@@ -7,6 +7,8 @@ import signal
 import threading
 import time
 
+from .. import interrupts
+
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                    "NUMEXPR_NUM_THREADS")
 
@@ -42,76 +44,23 @@ def worker_env(threads: int) -> dict[str, str]:
 
 #: in a worker: the sweep's (hydra context, config, task function, Hydra singletons), set at start-up
 CONTEXT: list = []
-_busy = threading.Event()
-
-
-def _on_sigterm(signum, frame) -> None:
-    if not _busy.is_set():  # idle between jobs: nothing to record
-        os._exit(0)
-    raise KeyboardInterrupt(f"signal {signum}")  # the run in progress ends KILLED
 
 
 def watch_parent(interval_s: float = 1.0, grace_s: float = 10.0) -> None:
     """In a worker (main thread): end this process when its parent, the sweep, dies (``kill -9``, a lost
-    SLURM step). SIGTERM, sent by the watch or by the sweep stopping its pool, ends an idle worker at once;
-    in a busy one it interrupts the run, which ends KILLED, never counted. Jobs mark themselves busy
-    through :func:`busy`."""
+    SLURM step). Signals (SIGTERM from the watch or from the sweep stopping its pool, Ctrl-C) interrupt the
+    job in progress, whose run ends KILLED, and make the worker take no further job
+    (:func:`adbench_repro.interrupts.interrupt_on_signals`); jobs mark themselves busy with ``interrupts.busy``."""
     parent = os.getppid()
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    interrupts.interrupt_on_signals(worker=True)
 
     def loop() -> None:
         while os.getppid() == parent:
             time.sleep(interval_s)
+        if not interrupts.is_busy():  # idle: nothing to end
+            os._exit(0)
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(grace_s)
         os._exit(1)
 
     threading.Thread(target=loop, name="adbench-watch-parent", daemon=True).start()
-
-
-class busy:
-    """Context manager around a job in a worker (see :func:`watch_parent`)."""
-
-    def __enter__(self) -> None:
-        _busy.set()
-
-    def __exit__(self, *exc) -> None:
-        _busy.clear()
-
-
-#: signals that end the run in progress KILLED inside a job's process: SIGTERM (scancel, pkill, a SLURM time
-#: limit or preemption, Ray cancelling a task) and SIGUSR2 (submitit's warning before the time limit)
-INTERRUPT_SIGNALS = ("SIGTERM", "SIGUSR2")
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt(f"{signal.Signals(signum).name} received (cancelled, preempted or out of time)")
-
-
-def interrupt_on_signals() -> None:
-    """In a job's process (main thread only): SIGTERM and SIGUSR2 raise KeyboardInterrupt, so the run in
-    progress ends KILLED with an ``error`` tag naming the signal instead of computing on until SIGKILL and
-    staying RUNNING. A pool worker's own handler (:func:`watch_parent`) is kept: it does the same when busy."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for name in INTERRUPT_SIGNALS:
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) is not _on_sigterm:
-            signal.signal(sig, _interrupt)
-
-
-SWEEP_ID_ENV = "ADBENCH_SWEEP_ID"
-
-
-def new_sweep_id(sweep_dir: str) -> str:
-    """A sweep id unique across machines and sweeps started in the same second: the absolute sweep dir
-    plus a random suffix. The sweeper puts it in :data:`SWEEP_ID_ENV`, inherited by every job's process
-    (pool workers, joblib, SLURM tasks through sbatch's exported environment)."""
-    import uuid
-
-    return f"{os.path.abspath(sweep_dir)}#{uuid.uuid4().hex[:8]}"
-
-
-def current_sweep_id(sweep_dir: str = "") -> str:
-    """The sweep id of this job: :data:`SWEEP_ID_ENV`, else ``sweep_dir`` (a sweep started elsewhere)."""
-    return os.environ.get(SWEEP_ID_ENV) or sweep_dir

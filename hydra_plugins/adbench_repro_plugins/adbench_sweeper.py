@@ -13,12 +13,16 @@
   sweep are listed; ``wait`` (default) first waits while their runs are alive, ``fail`` does not wait;
   either way the sweep exits 1 if any is left unfinished. ``ignore`` says nothing.
 * Each sweep gets a unique ``sweep_id`` (absolute sweep dir + random suffix), inherited by its jobs.
+* The tracking store is checked before any work (``tracking.check_store``): one line and exit 2 when unusable.
+* Ctrl-C or SIGTERM: the launcher stops, the summary (finished, skipped, failed, killed, left) and the command
+  that resumes are printed, exit 130, no traceback.
 
 Whether a configuration is done, or being done by another sweep, is decided by each run itself
 (``adbench_repro.lease``), so every launcher gets the same answer.
 """
 
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,16 +34,19 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import filter_overrides
 from omegaconf import OmegaConf
 
-from adbench_repro import lease, tracking
+from adbench_repro import interrupts, lease, tracking
+from adbench_repro.provenance import SWEEP_ID_ENV, new_sweep_id
 from adbench_repro.datasets import resolve_data_root
 from adbench_repro.sweep import leftover
 from adbench_repro.sweep import joblist
 from adbench_repro.sweep.datasets import rewrite_dataset_override
-from adbench_repro.sweep.progress import (FAILED, SKIPPED, JobOutcome, ReportsProgress, SweepProgress, outcome_of,
-                                          varying_keys)
-from adbench_repro.sweep.workers import SWEEP_ID_ENV, new_sweep_id
+from adbench_repro.validate import ConfigError
+from adbench_repro.sweep.progress import (FAILED, KILLED, SKIPPED, JobOutcome, ReportsProgress, SweepProgress,
+                                          outcome_of, varying_keys)
 
 ALREADY_DONE = "already FINISHED (not launched)"
+#: the command that resumes an interrupted sweep, when it is not this process's own (``reproduce`` sets it)
+RESUME_ENV = "ADBENCH_RESUME_COMMAND"
 
 
 @dataclass
@@ -102,7 +109,8 @@ class AdbenchSweeper(BasicSweeper):
         m = self.config.get("mlflow", {})
         try:
             lease.check_timing(float(m.get("lease_stale_s", 300)), float(m.get("lease_heartbeat_s", 30)))
-        except lease.LeaseTimingError as exc:
+            tracking.check_store(str(m.get("tracking_uri", "")), str(m.get("experiment_name", "")))
+        except (lease.LeaseTimingError, tracking.StoreError) as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
         uri = str(m.get("tracking_uri", ""))
@@ -155,8 +163,8 @@ class AdbenchSweeper(BasicSweeper):
             joblist.write_jobs_file(sweep_dir / "jobs.yaml", jobs)
         os.environ[SWEEP_ID_ENV] = new_sweep_id(str(sweep_dir))  # inherited by every job's process
         progress = SweepProgress(total=len(jobs), show_keys=varying_keys(jobs) or None)
-        progress.emit(f"[sweep] {len(jobs)} job(s); sweep dir {sweep_dir}; sweep_id {os.environ[SWEEP_ID_ENV]}")
         self._check_settings(progress)
+        progress.emit(f"[sweep] {len(jobs)} job(s); sweep dir {sweep_dir}; sweep_id {os.environ[SWEEP_ID_ENV]}")
         jobs = self._leave_out_finished(jobs, progress)
         if self.dry_run:
             for job in jobs:
@@ -173,12 +181,22 @@ class AdbenchSweeper(BasicSweeper):
             self.launcher.progress = progress
         size = self.max_batch_size or len(jobs) or 1
         returns = []
-        for start in range(0, len(jobs), size):
-            results = self.launcher.launch(jobs[start:start + size], initial_job_idx=start)
-            if not reports_each:
-                for i, r in enumerate(results):
-                    progress.add(outcome_of(start + i, r))
-            returns.append(results)
+        try:
+            for start in range(0, len(jobs), size):
+                results = self.launcher.launch(jobs[start:start + size], initial_job_idx=start)
+                if not reports_each:
+                    for i, r in enumerate(results):
+                        progress.add(outcome_of(start + i, r))
+                returns.append(results)
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: what is done stays done; the rerun does the rest
+            interrupts.exit_on_next_signal("[sweep] second interrupt: exiting now")
+            resume = os.environ.get(RESUME_ENV) or f"python -m adbench_repro.run {shlex.join(sys.argv[1:])}"
+            progress.emit(progress.summary())
+            progress.emit(f"[sweep] {interrupts.error_tag(exc)}: FINISHED runs are kept; resume with: {resume}")
+            raise SystemExit(130) from None
+        except ConfigError as exc:  # e.g. sbatch refusing the launcher's settings
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
         unfinished = self._elsewhere(returns, progress)
         progress.emit(progress.summary())
         for what, state in unfinished.items():
@@ -186,6 +204,6 @@ class AdbenchSweeper(BasicSweeper):
         if unfinished:
             progress.emit(f"[sweep] {len(unfinished)} configuration(s) skipped as being run elsewhere are not "
                           "FINISHED: rerun the sweep to run them")
-        if progress.count(FAILED) or unfinished:  # the summary says what failed and where its log is: no traceback
+        if progress.count(FAILED) or progress.count(KILLED) or unfinished:  # the summary says what failed and where its log is: no traceback
             raise SystemExit(1)
         return returns

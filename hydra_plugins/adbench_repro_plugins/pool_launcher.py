@@ -5,13 +5,15 @@ per worker = cores (``ADBENCH_THREADS`` and the BLAS/OpenMP variables are set in
 is reported to the sweep's progress as it completes. A job that raises comes back as a FAILED
 ``JobReturn``; a worker that dies (OOM, signal) fails its jobs' attempt and they are retried once in a
 fresh pool. A worker whose sweep process dies stops (``sweep.workers.watch_parent``). With one worker
-the jobs run in this process.
+the jobs run in this process. Ctrl-C or SIGTERM: no further job starts, the runs in progress end KILLED
+(reported as killed), and the interrupt goes on to the sweeper, which prints the summary; a second one exits
+at once.
 """
 
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +28,10 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
-from adbench_repro.sweep.progress import SKIPPED, JobFailed, ReportsProgress, as_job_failed, job_output_dir, outcome_of
+from adbench_repro import interrupts
+from adbench_repro.sweep.progress import JobFailed, ReportsProgress, as_job_failed, job_output_dir
 from adbench_repro.sweep import workers
-from adbench_repro.sweep.workers import busy, pool_size, watch_parent, worker_env
+from adbench_repro.sweep.workers import pool_size, watch_parent, worker_env
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +84,15 @@ def _worker_init(context: bytes, env: dict) -> None:
     watch_parent()
 
 
-def _pool_job(idx: int, overrides: Sequence[str]) -> JobReturn:
-    """Worker side: run one job; send back what the sweep reads, not the (large) configs."""
+def _pool_job(idx: int, overrides: Sequence[str]) -> Optional[JobReturn]:
+    """Worker side: run one job; send back what the sweep reads, not the (large) configs. None: not started,
+    the sweep is stopping."""
     hydra_context, config, task_function, singleton_state = workers.CONTEXT
     setup_globals()
     Singleton.set_state(singleton_state)
-    with busy():
+    with interrupts.busy():
+        if interrupts.stopping():  # a signal came while idle
+            return None
         ret = _run(idx, overrides, hydra_context, config, task_function)
     ret.hydra_cfg = ret.cfg = None
     return ret
@@ -108,12 +114,6 @@ class PoolLauncher(Launcher, ReportsProgress):
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
 
-    def _report(self, idx: int, ret: JobReturn) -> None:
-        if self.progress is not None:
-            outcome = outcome_of(idx, ret)
-            skipped = outcome.status == SKIPPED  # counted in the summary; a line each would drown a resume
-            self.progress.add(outcome, pre_done=skipped, quiet=skipped)
-
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
@@ -128,7 +128,14 @@ class PoolLauncher(Launcher, ReportsProgress):
                 return self._launch_pool(job_overrides, initial_job_idx, n_workers, env)
             results = []
             for i, overrides in enumerate(job_overrides):
-                results.append(_run(initial_job_idx + i, overrides, self.hydra_context, self.config, self.task_function))
+                if interrupts.stopping():  # a signal came while the last run was being ended
+                    raise KeyboardInterrupt
+                try:
+                    results.append(_run(initial_job_idx + i, overrides, self.hydra_context, self.config,
+                                        self.task_function))
+                except KeyboardInterrupt as exc:
+                    self._killed(initial_job_idx + i, overrides, interrupts.error_tag(exc))
+                    raise
                 self._report(initial_job_idx + i, results[-1])
             return results
 
@@ -143,16 +150,21 @@ class PoolLauncher(Launcher, ReportsProgress):
             pool = ProcessPoolExecutor(max_workers=min(n_workers, len(pending)),
                                        mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_worker_init, initargs=(context, env))
+            futures = {}
             try:
-                futures = {}
                 for i in pending:
                     attempts[i] += 1
                     futures[pool.submit(_pool_job, initial_job_idx + i, list(job_overrides[i]))] = i
                 pending = []
                 for fut in as_completed(futures):
                     i = futures[fut]
+                    if isinstance(fut.exception(), KeyboardInterrupt):  # its worker alone got a signal
+                        self._killed(initial_job_idx + i, job_overrides[i], interrupts.error_tag(fut.exception()))
+                        continue
                     try:
                         ret = fut.result()
+                        if ret is None:  # refused by a worker that got a signal while idle: left
+                            continue
                     except BrokenProcessPool as exc:
                         if attempts[i] < self.max_attempts:
                             pending.append(i)
@@ -164,15 +176,40 @@ class PoolLauncher(Launcher, ReportsProgress):
                         ret = _failed(job_overrides[i], JobFailed(f"{type(exc).__name__}: {exc}"))
                     results[i] = ret
                     self._report(initial_job_idx + i, ret)
-            finally:  # interrupted (Ctrl-C): workers get SIGTERM, their runs end KILLED
-                for p in list(getattr(pool, "_processes", {}).values()):
-                    if p.is_alive():
-                        p.terminate()
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM of the sweep: stop the pool, its runs end KILLED
+                self._stop(pool, futures, results, job_overrides, initial_job_idx)
+                raise
+            finally:
+                _terminate(pool)
                 pool.shutdown(wait=True, cancel_futures=True)
             if pending:
                 log.warning("a worker process died; retrying %d unfinished job(s) in a fresh pool", len(pending))
                 pending.sort()
         return [r for r in results if r is not None]
+
+    def _stop(self, pool, futures: dict, results: list, job_overrides, first: int) -> None:
+        """After a signal: start no further job, interrupt the running ones (their runs end KILLED) and report
+        what became of each job handed to the pool (finished meanwhile, killed, or left)."""
+        interrupts.exit_on_next_signal()
+        print("[sweep] stopping: no further job starts; the runs in progress end KILLED (a second Ctrl-C exits at "
+              "once)", flush=True)
+        running = [f for f in futures if not f.cancel() and not f.done()]
+        _terminate(pool)  # each worker gets SIGTERM (after Ctrl-C it already has SIGINT): busy ones end their run
+        if wait(running, timeout=60).not_done:
+            _terminate(pool, kill=True)  # a run stuck in native code: its lease sees the dead process
+        for fut, i in futures.items():
+            if results[i] is None and fut.done() and not fut.cancelled():
+                if isinstance(fut.exception(), KeyboardInterrupt):
+                    self._killed(first + i, job_overrides[i], interrupts.error_tag(fut.exception()))
+                elif fut.exception() is None and fut.result() is not None:
+                    results[i] = fut.result()
+                    self._report(first + i, results[i])
+
+
+def _terminate(pool: ProcessPoolExecutor, kill: bool = False) -> None:
+    for p in list((getattr(pool, "_processes", None) or {}).values()):
+        if p.is_alive():
+            p.kill() if kill else p.terminate()
 
 
 def _failed(overrides: Sequence[str], exc: BaseException) -> JobReturn:

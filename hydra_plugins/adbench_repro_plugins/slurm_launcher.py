@@ -2,16 +2,20 @@
 
 * Jobs go out as job arrays of at most ``max_array_size`` tasks (SLURM's default MaxArraySize is 1001),
   all submitted at once; ``array_parallelism`` caps the tasks of each array running together.
-* Each task's result is collected as it ends, and reported to the sweep's progress (with an ETA). A task
-  that SLURM cancelled, timed out, killed for memory or lost with its node comes back as a failed job with
-  its SLURM state and log folder, never as a traceback; the sweep waits for the others.
+* The tasks' states are polled in bulk (one ``sacct`` for all arrays every ``poll_s``); each result is
+  collected as its task ends and reported to the sweep's progress (with an ETA). A task that SLURM cancelled,
+  timed out, killed for memory or lost with its node comes back at once as a failed job with its SLURM state
+  and log folder, never as a traceback; the sweep waits for the others.
 * In each task, SIGTERM and SIGUSR2 (scancel, preemption, the time limit) end the run in progress KILLED.
-* Ctrl-C (or SIGTERM) of the submitting process cancels the tasks not yet ended.
+* Ctrl-C (or SIGTERM) of the submitting process cancels the tasks not yet ended (one ``scancel``); the running
+  ones are reported killed, the others left. An sbatch refusal is one line naming the setting to change.
 
 Needs the ``slurm`` extra (``hydra-submitit-launcher``); without it this launcher is not registered.
 """
 
 import logging
+import re
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +23,12 @@ from typing import Any, List, Optional, Sequence
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.singleton import Singleton
-from hydra.core.utils import JobReturn, JobStatus, filter_overrides
+from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import OmegaConf
 
-from adbench_repro.sweep.progress import SKIPPED, JobFailed, ReportsProgress, error_line, outcome_of
-from adbench_repro.sweep.workers import interrupt_on_signals
+from adbench_repro import interrupts
+from adbench_repro.sweep.progress import JobFailed, ReportsProgress
+from adbench_repro.validate import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +47,47 @@ def array_chunks(n_jobs: int, max_array_size: int) -> List[range]:
 
 
 def array_plan(n_jobs: int, max_array_size: int, parallelism: Optional[int], first: int = 0) -> List[str]:
-    """One line per array that :class:`AdbenchSlurmLauncher` would submit for ``n_jobs`` jobs."""
-    cap = f", at most {parallelism} at once" if parallelism else ""
-    return [f"array {k + 1}/{len(chunks)}: jobs #{first + r.start}-#{first + r.stop - 1} "
-            f"(sbatch --array=0-{len(r) - 1}{'%' + str(parallelism) if parallelism else ''}: {len(r)} tasks{cap})"
-            for chunks in [array_chunks(n_jobs, max_array_size)] for k, r in enumerate(chunks)]
+    """One line per sbatch that :class:`AdbenchSlurmLauncher` would submit for ``n_jobs`` jobs (submitit
+    submits a single task as a plain job)."""
+    chunks = array_chunks(n_jobs, max_array_size)
+    lines = []
+    for k, r in enumerate(chunks):
+        cap = min(len(r), parallelism) if parallelism else len(r)
+        what = ("a plain job (sbatch, 1 task)" if len(r) == 1 else
+                f"an array (sbatch --array=0-{len(r) - 1}%{cap}: {len(r)} tasks, at most {cap} at once)")
+        lines.append(f"{k + 1}/{len(chunks)}: jobs #{first + r.start}-#{first + r.stop - 1} as {what}")
+    return lines
 
 
-def lost_task(job: Any, overrides: Sequence[str], exc: BaseException) -> JobReturn:
+#: sbatch refusals -> the setting to change
+REFUSALS = (("CPU count per node", "lower hydra.launcher.cpus_per_task (now {cpus_per_task}) to the CPUs of a node "
+             "(sinfo -o %c)"),
+            ("Memory specification", "lower hydra.launcher.mem_gb (now {mem_gb}) to a node's memory (sinfo -o %m)"),
+            ("node configuration", "lower hydra.launcher.cpus_per_task (now {cpus_per_task}), mem_gb (now {mem_gb}) "
+             "or gpus_per_node (now {gpus_per_node}) to what a node has (sinfo -o '%c %m %G')"),
+            ("job array", "set hydra.launcher.max_array_size (now {max_array_size}) below the cluster's MaxArraySize "
+             "(scontrol show config | grep MaxArraySize)"),
+            ("partition", "set hydra.launcher.partition (now {partition}) to one of `sinfo -s`"),
+            ("time limit", "lower hydra.launcher.timeout_min (now {timeout_min}) to the partition's MaxTime"))
+
+
+class _Settings(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def refusal(exc: BaseException, settings: dict) -> str:
+    """One line for an sbatch refusal: sbatch's own error and the setting to change."""
+    errors = re.findall(r"sbatch: error: ([^\n]+)", str(exc)) or str(exc).strip().splitlines()[-1:]
+    said = "; ".join(dict.fromkeys(e.strip() for e in errors)) or type(exc).__name__
+    fix = next((f for key, f in REFUSALS if key.lower() in said.lower()), "check the hydra.launcher.* settings")
+    return f"sbatch refused the sweep's job: {said}: {fix.format_map(_Settings(settings))}"
+
+
+def lost_task(job: Any, overrides: Sequence[str], state: str) -> JobReturn:
     """The failed ``JobReturn`` of a task that produced no result (cancelled, timed out, OOM, node lost)."""
-    try:
-        state = job.state
-    except Exception:  # noqa: BLE001 - sacct not answering
-        state = "UNKNOWN"
     ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
-    ret.return_value = JobFailed(f"SLURM task {job.job_id} {state}: {error_line(exc)}", str(exc))
+    ret.return_value = JobFailed(f"SLURM task {job.job_id} {state}: it produced no result (see its log)")
     ret.working_dir = str(Path(str(job.paths.stdout)).parent)
     return ret
 
@@ -86,14 +117,14 @@ if SlurmQueueConf is not None:
                                  f"hydra.launcher.signal_delay_s={delay_s}: SLURM would signal the end of every task "
                                  "at its start")
             self.max_array_size, self.poll_s = int(max_array_size), float(poll_s)
-            self.progress = None
+            self.progress, self._collected = None, {}
 
         def __call__(self, *args: Any, **kwargs: Any) -> JobReturn:
-            interrupt_on_signals()  # in the task: scancel/preemption/time limit end the run KILLED
+            interrupts.interrupt_on_signals()  # in the task: scancel/preemption/time limit end the run KILLED
             return super().__call__(*args, **kwargs)
 
         def __getstate__(self) -> dict:  # pickled into every task: without the sweep's progress
-            return {**self.__dict__, "progress": None}
+            return {**self.__dict__, "progress": None, "_collected": {}}
 
         def plan(self, n_jobs: int, first: int = 0) -> List[str]:
             """What :meth:`launch` would submit for ``n_jobs`` jobs (the sweeper's dry run prints it)."""
@@ -113,6 +144,8 @@ if SlurmQueueConf is not None:
 
         def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
             assert self.config is not None
+            from submitit.core.utils import FailedJobError
+
             executor = self._executor()
             Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
             args = [(list(o), "hydra.sweep.dir", initial_job_idx + i, f"job_id_for_{initial_job_idx + i}",
@@ -121,41 +154,58 @@ if SlurmQueueConf is not None:
             try:
                 for line, chunk in zip(self.plan(len(args), initial_job_idx),
                                        array_chunks(len(args), self.max_array_size)):
-                    submitted = executor.map_array(self, *zip(*args[chunk.start:chunk.stop]))
-                    jobs.extend(submitted)
-                    log.info("submitted %s as SLURM job %s", line, submitted[0].job_id.split("_")[0])
-                return self._collect(jobs, job_overrides, initial_job_idx)
-            except BaseException:  # Ctrl-C, SIGTERM: the tasks left would run on with nobody watching
-                for job in jobs:
                     try:
-                        if not job.done():
-                            job.cancel(check=False)
-                    except Exception:  # noqa: BLE001 - best effort
-                        pass
+                        submitted = executor.map_array(self, *zip(*args[chunk.start:chunk.stop]))
+                    except FailedJobError as exc:
+                        raise ConfigError(refusal(exc, {**self.params, "max_array_size": self.max_array_size})) from None
+                    jobs.extend(submitted)
+                    log.info("submitted %s: SLURM job %s", line, submitted[0].job_id.split("_")[0])
+                return self._collect(jobs, job_overrides, initial_job_idx)
+            except BaseException as exc:  # Ctrl-C, SIGTERM, a refusal: the tasks left would run on unwatched
+                self._cancel(jobs, job_overrides, initial_job_idx, report=isinstance(exc, KeyboardInterrupt))
                 raise
 
+        def _cancel(self, jobs: list, job_overrides, first: int, report: bool) -> None:
+            """One scancel for every array; with ``report``, the tasks running are reported killed (their runs end
+            KILLED), those that ended meanwhile collected, the pending ones left."""
+            if report:
+                interrupts.exit_on_next_signal()
+            todo = [i for i in range(len(jobs)) if i not in self._collected]
+            arrays = sorted({jobs[i].job_id.split("_")[0] for i in todo})
+            if arrays:
+                subprocess.run(["scancel", *arrays], check=False, capture_output=True, timeout=60)
+                log.info("cancelled SLURM job(s) %s", " ".join(arrays))
+            for i in todo if report else []:
+                state = jobs[i].watcher.get_state(jobs[i].job_id, mode="cache")
+                if jobs[i].paths.result_pickle.exists():
+                    self._take(i, jobs, job_overrides, first, "COMPLETED")
+                elif state in ("RUNNING", "COMPLETING"):
+                    self._killed(first + i, job_overrides[i], f"SLURM task {jobs[i].job_id} cancelled while running")
+
         def _collect(self, jobs: list, job_overrides: Sequence[Sequence[str]], first: int) -> List[JobReturn]:
-            results: List[Optional[JobReturn]] = [None] * len(jobs)
+            """Poll all tasks' states with one sacct per ``poll_s`` and collect each ended task's result at once."""
+            self._collected = {}
             pending = set(range(len(jobs)))
             while pending:
+                if jobs:
+                    jobs[0].watcher.update()  # one sacct for every array of the sweep
                 for i in sorted(pending):
-                    if not jobs[i].done():
-                        continue
-                    try:
-                        ret = jobs[i].results()[0]
-                    except Exception as exc:  # noqa: BLE001 - UncompletedJobError, FailedJobError, ...
-                        ret = lost_task(jobs[i], job_overrides[i], exc)
-                    results[i] = ret
-                    pending.discard(i)
-                    self._report(first + i, ret)
+                    state = jobs[i].watcher.get_state(jobs[i].job_id, mode="cache")
+                    if jobs[i].paths.result_pickle.exists() or jobs[i].watcher.is_done(jobs[i].job_id, mode="cache"):
+                        self._take(i, jobs, job_overrides, first, state)
+                        pending.discard(i)
                 if pending:
                     time.sleep(self.poll_s)
-            return [r for r in results if r is not None]
+            return [self._collected[i] for i in range(len(jobs))]
 
-        def _report(self, idx: int, ret: JobReturn) -> None:
-            if self.progress is not None:
-                outcome = outcome_of(idx, ret)
-                skipped = outcome.status == SKIPPED
-                self.progress.add(outcome, pre_done=skipped, quiet=skipped)
-            elif ret.status == JobStatus.FAILED:
-                log.error("job #%d failed: %s", idx, " ".join(filter_overrides(ret.overrides or [])))
+        def _take(self, i: int, jobs: list, job_overrides, first: int, state: str) -> None:
+            job = jobs[i]
+            if job.paths.result_pickle.exists() or state == "COMPLETED":  # COMPLETED: its result may lag on NFS
+                try:
+                    ret = job.results()[0]
+                except Exception as exc:  # noqa: BLE001 - UncompletedJobError, FailedJobError, ...
+                    ret = lost_task(job, job_overrides[i], f"{state}, {type(exc).__name__}")
+            else:
+                ret = lost_task(job, job_overrides[i], state)
+            self._collected[i] = ret
+            self._report(first + i, ret)
