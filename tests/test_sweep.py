@@ -129,7 +129,7 @@ def test_progress_eta_and_summary():
     assert "3/4 done" in line and "failed 1" in line and "ETA 0:00:15" in line
     assert line.endswith("#1 failed (ValueError: bad): seed=1")
     summary = p.summary()
-    assert "finished 1 | skipped 1 | failed 1" in summary and "not run: 1" in summary
+    assert "finished 1 | skipped 1 | failed 1 | killed 0 | left 1" in summary
     assert "FAILED #1 dataset=a seed=1: ValueError: bad" in summary
     assert format_summary([], 0.0).startswith("[sweep] summary: 0 jobs")
 
@@ -236,7 +236,8 @@ def test_combine_multiplies_by_command_line_jobs_and_refuses_clashes():
 # ---------------------------------------------------------------- parent watchdog
 _CHILD = """
 import os, sys, time
-from adbench_repro.sweep.workers import busy, watch_parent
+from adbench_repro.interrupts import busy
+from adbench_repro.sweep.workers import watch_parent
 watch_parent(interval_s=0.1, grace_s=5)
 if sys.argv[2] == "busy":
     busy().__enter__()

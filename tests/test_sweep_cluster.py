@@ -21,7 +21,7 @@ from hydra.core.global_hydra import GlobalHydra
 from adbench_repro import lease, tracking
 from adbench_repro.confighash import config_hash
 from adbench_repro.sweep import leftover
-from adbench_repro.sweep.progress import FAILED, FINISHED, SweepProgress, outcome_of
+from adbench_repro.sweep.progress import FAILED, FINISHED, KILLED, SweepProgress, outcome_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = str(ROOT / "conf")
@@ -51,6 +51,7 @@ def test_arrays_stay_within_max_array_size():
     assert sum(len(r) for r in slurm_launcher.array_chunks(7, 3)) == 7
     plan = slurm_launcher.array_plan(1720, 1000, 64)
     assert plan[1] == "array 2/2: jobs #1000-#1719 (sbatch --array=0-719%64: 720 tasks, at most 64 at once)"
+    assert slurm_launcher.array_plan(1, 1000, 64) == ["job 1/1: job #0 (sbatch: a plain job, 1 task)"]  # as submitit does
     with pytest.raises(ValueError, match="max_array_size must be >= 1"):
         slurm_launcher.array_chunks(3, 0)
     if hasattr(slurm_launcher, "AdbenchSlurmLauncher"):
@@ -58,48 +59,97 @@ def test_arrays_stay_within_max_array_size():
             slurm_launcher.AdbenchSlurmLauncher(timeout_min=1, signal_delay_s=120, submitit_folder="x")
 
 
+class _Watcher:
+    """submitit's watcher of a sweep's jobs: ``update()`` is one sacct call for all of them."""
+
+    def __init__(self, states: dict[str, list[str]]):
+        self.states, self.sacct_calls = states, 0
+
+    def update(self):
+        self.sacct_calls += 1
+
+    def get_state(self, job_id, mode="standard"):
+        seq = self.states[job_id]
+        return seq[min(self.sacct_calls, len(seq)) - 1] if self.sacct_calls else "UNKNOWN"
+
+    def is_done(self, job_id, mode="standard"):
+        return self.get_state(job_id).split()[0] not in ("PENDING", "RUNNING", "UNKNOWN")
+
+
 class _Job:
-    """What the launcher reads of a submitit job: done(), results(), state, job_id, paths."""
+    """What the launcher reads of a submitit job: job_id, watcher, paths (log, result file), results()."""
 
-    def __init__(self, job_id, result=None, error=None, state="COMPLETED", polls=0):
-        self.job_id, self._result, self._error, self.state, self._polls = job_id, result, error, state, polls
-        self.paths = SimpleNamespace(stdout=Path(f"/sweep/.submitit/{job_id}/{job_id}_0_log.out"))
+    def __init__(self, job_id, watcher, result=None):
+        self.job_id, self.watcher, self._result = job_id, watcher, result
+        has_result = lambda: result is not None and watcher.get_state(job_id) == "COMPLETED"  # noqa: E731
+        self.paths = SimpleNamespace(stdout=Path(f"/sweep/.submitit/{job_id}/{job_id}_0_log.out"),
+                                     result_pickle=SimpleNamespace(exists=has_result))
 
-    def done(self):
-        self._polls -= 1
-        return self._polls < 0
-
-    def results(self):
-        if self._error:
-            raise self._error
+    def results(self):  # submitit waits 15 s here for a result file that a lost task never writes
+        assert self.paths.result_pickle.exists(), f"results() of {self.job_id}, which has no result, would wait 15 s"
         return [self._result]
 
 
-def test_a_cancelled_or_timed_out_task_is_a_failed_job_with_its_state_and_log_not_a_traceback():
-    submitit = pytest.importorskip("submitit")
+def _ok():
     from hydra.core.utils import JobReturn, JobStatus
 
     ok = JobReturn(overrides=["dataset=14_glass", "seed=0"], status=JobStatus.COMPLETED)
     ok.return_value = {"status": "finished", "run_id": "r", "aucroc": 0.9, "aucpr": 0.5}
-    jobs = [_Job("43_0", error=submitit.core.utils.UncompletedJobError(
-                "Job 43_0 (task: 0) with path ... has not produced any output (state: CANCELLED by 0)"),
-                 state="CANCELLED by 0"),
-            _Job("43_1", result=ok, polls=2),
-            _Job("43_2", error=submitit.core.utils.UncompletedJobError("... (state: TIMEOUT)"), state="TIMEOUT")]
+    return ok
+
+
+OVERRIDES = [["dataset=6_cardio", "seed=0"], ["dataset=14_glass", "seed=0"], ["dataset=42_WBC", "seed=0"]]
+
+
+def test_lost_tasks_are_failed_jobs_at_once_from_one_sacct_per_poll_not_tracebacks():
+    pytest.importorskip("submitit")
+    watcher = _Watcher({"43_0": ["CANCELLED by 0"], "43_1": ["RUNNING", "RUNNING", "COMPLETED"],
+                        "43_2": ["PENDING", "TIMEOUT"]})
+    jobs = [_Job("43_0", watcher), _Job("43_1", watcher, _ok()), _Job("43_2", watcher)]
     launcher = slurm_launcher.AdbenchSlurmLauncher(poll_s=0, submitit_folder="/sweep/.submitit/%j")
     launcher.progress = progress = SweepProgress(total=3, stream=open(os.devnull, "w"))
-    overrides = [["dataset=6_cardio", "seed=0"], ["dataset=14_glass", "seed=0"], ["dataset=42_WBC", "seed=0"]]
-    results = launcher._collect(jobs, overrides, 0)
+    results = launcher._collect(jobs, OVERRIDES, 0)
+    assert watcher.sacct_calls == 3  # one per poll for all the tasks, however many
     outcomes = {o.index: o for o in progress.outcomes}
     assert [outcomes[i].status for i in range(3)] == [FAILED, FINISHED, FAILED]
-    assert outcomes[0].detail.startswith("SLURM task 43_0 CANCELLED by 0: UncompletedJobError")
+    assert outcomes[0].detail == "SLURM task 43_0 CANCELLED by 0: it produced no result (see its log)"
     assert outcomes[0].working_dir == "/sweep/.submitit/43_0"
     assert outcomes[2].detail.startswith("SLURM task 43_2 TIMEOUT")
     assert [outcome_of(i, r).status for i, r in enumerate(results)] == [FAILED, FINISHED, FAILED]
     summary = progress.summary()
     assert "FAILED #0 dataset=6_cardio seed=0: SLURM task 43_0 CANCELLED" in summary
     assert "(log in /sweep/.submitit/43_0/)" in summary
-    assert "progress" not in launcher.__getstate__() or launcher.__getstate__()["progress"] is None
+    assert launcher.__getstate__()["progress"] is None
+
+
+def test_an_interrupted_slurm_sweep_cancels_its_arrays_at_once_and_reports_running_tasks_killed(monkeypatch):
+    pytest.importorskip("submitit")
+    watcher = _Watcher({"7_0": ["RUNNING"], "7_1": ["PENDING"], "8": ["COMPLETED"]})
+    watcher.update()
+    jobs = [_Job("7_0", watcher), _Job("7_1", watcher), _Job("8", watcher, _ok())]
+    calls = []
+    monkeypatch.setattr(slurm_launcher.subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.setattr(slurm_launcher.interrupts, "exit_on_next_signal", lambda *a, **k: None)
+    launcher = slurm_launcher.AdbenchSlurmLauncher(poll_s=0, submitit_folder="/sweep/.submitit/%j")
+    launcher.progress = progress = SweepProgress(total=3, stream=open(os.devnull, "w"))
+    launcher._cancel(jobs, OVERRIDES, 0, report=True)
+    assert calls == [["scancel", "7", "8"]]  # one scancel for every array, not one per task
+    assert [(o.index, o.status) for o in progress.outcomes] == [(0, KILLED), (2, FINISHED)]
+    assert "killed 1 | left 1" in progress.summary()
+
+
+def test_sbatch_refusals_name_the_setting_to_change():
+    refusal = slurm_launcher.refusal
+    err = ("Job submission failed\nsbatch: error: CPU count per node can not be satisfied\n"
+           "sbatch: error: Batch job submission failed: Requested node configuration is not available")
+    assert refusal(RuntimeError(err), {"cpus_per_task": 4, "mem_gb": 16}) == (
+        "sbatch refused the sweep's job: CPU count per node can not be satisfied; Batch job submission failed: "
+        "Requested node configuration is not available: lower hydra.launcher.cpus_per_task (now 4) to the CPUs "
+        "of a node (sinfo -o %c)")
+    assert refusal(RuntimeError("sbatch: error: Batch job submission failed: Invalid job array specification"),
+                   {"max_array_size": 1500}).endswith(
+        "set hydra.launcher.max_array_size (now 1500) below the cluster's MaxArraySize (scontrol show config | "
+        "grep MaxArraySize)")
 
 
 def test_dry_run_of_a_slurm_sweep_shows_its_arrays_and_submits_nothing(tmp_path, adbench_root):
@@ -212,14 +262,14 @@ def test_a_stale_time_under_three_heartbeats_is_refused_in_one_line(tmp_path, ad
 
 
 def test_sigterm_and_sigusr2_end_the_run_in_a_job_process_as_an_interrupt():
-    code = ("import os, signal, time\n"
-            "from adbench_repro.sweep.workers import interrupt_on_signals\n"
+    code = ("import os, signal, sys, time\n"
+            "from adbench_repro.interrupts import interrupt_on_signals\n"
             "interrupt_on_signals()\n"
-            "for sig in (signal.SIGTERM, signal.SIGUSR2):\n"
-            "    try:\n"
-            "        os.kill(os.getpid(), sig); time.sleep(5); print('not interrupted')\n"
-            "    except KeyboardInterrupt as exc:\n"
-            "        print(exc)\n")
-    out = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=60)
-    assert out.stdout.splitlines() == ["SIGTERM received (cancelled, preempted or out of time)",
-                                       "SIGUSR2 received (cancelled, preempted or out of time)"]
+            "try:\n"
+            "    os.kill(os.getpid(), getattr(signal, sys.argv[1])); time.sleep(5); print('not interrupted')\n"
+            "except KeyboardInterrupt as exc:\n"
+            "    print(exc)\n")
+    said = [subprocess.run([sys.executable, "-c", code, sig], env=_env(), capture_output=True, text=True,
+                           timeout=60).stdout.strip() for sig in ("SIGTERM", "SIGUSR2")]
+    assert said == ["interrupted by SIGTERM (cancelled, preempted or out of time)",
+                    "interrupted by SIGUSR2 (the time limit is near)"]

@@ -47,16 +47,13 @@ def array_chunks(n_jobs: int, max_array_size: int) -> List[range]:
 
 
 def array_plan(n_jobs: int, max_array_size: int, parallelism: Optional[int], first: int = 0) -> List[str]:
-    """One line per sbatch that :class:`AdbenchSlurmLauncher` would submit for ``n_jobs`` jobs (submitit
-    submits a single task as a plain job)."""
+    """One line per sbatch that :class:`AdbenchSlurmLauncher` would submit for ``n_jobs`` jobs (submitit submits
+    a single task as a plain job, and caps an array's parallelism at its size)."""
     chunks = array_chunks(n_jobs, max_array_size)
-    lines = []
-    for k, r in enumerate(chunks):
-        cap = min(len(r), parallelism) if parallelism else len(r)
-        what = ("a plain job (sbatch, 1 task)" if len(r) == 1 else
-                f"an array (sbatch --array=0-{len(r) - 1}%{cap}: {len(r)} tasks, at most {cap} at once)")
-        lines.append(f"{k + 1}/{len(chunks)}: jobs #{first + r.start}-#{first + r.stop - 1} as {what}")
-    return lines
+    return [f"job {k + 1}/{len(chunks)}: job #{first + r.start} (sbatch: a plain job, 1 task)" if len(r) == 1 else
+            f"array {k + 1}/{len(chunks)}: jobs #{first + r.start}-#{first + r.stop - 1} (sbatch --array=0-{len(r) - 1}"
+            f"%{min(len(r), parallelism or len(r))}: {len(r)} tasks, at most {min(len(r), parallelism or len(r))} at once)"
+            for k, r in enumerate(chunks)]
 
 
 #: sbatch refusals -> the setting to change
@@ -172,9 +169,10 @@ if SlurmQueueConf is not None:
                 interrupts.exit_on_next_signal()
             todo = [i for i in range(len(jobs)) if i not in self._collected]
             arrays = sorted({jobs[i].job_id.split("_")[0] for i in todo})
-            if arrays:
-                subprocess.run(["scancel", *arrays], check=False, capture_output=True, timeout=60)
-                log.info("cancelled SLURM job(s) %s", " ".join(arrays))
+            try:
+                arrays and subprocess.run(["scancel", *arrays], check=False, capture_output=True, timeout=60)
+            except (OSError, subprocess.SubprocessError) as exc:
+                log.warning("could not cancel SLURM job(s) %s: %s", " ".join(arrays), exc)
             for i in todo if report else []:
                 state = jobs[i].watcher.get_state(jobs[i].job_id, mode="cache")
                 if jobs[i].paths.result_pickle.exists():
