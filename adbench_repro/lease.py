@@ -174,11 +174,6 @@ def why_dead(c: Claim, now_s: float, stale_s: float, host: str | None = None,
     return None
 
 
-def is_live(c: Claim, now_s: float, stale_s: float, host: str | None = None, **kw) -> bool:
-    """Whether RUNNING claim ``c`` is still being worked on (see :func:`why_dead`)."""
-    return why_dead(c, now_s, stale_s, host, **kw) is None
-
-
 def holder(claims: list[Claim], me: str | None, now_s: float, stale_s: float, since_ms: int | None = None,
            host: str | None = None, dead: dict[str, str] | None = None, **kw) -> Claim | None:
     """The claim holding the lease among ``claims`` (one config hash): a FINISHED run (ended at or after
@@ -213,15 +208,14 @@ def claims_of(client, experiment_id: str, config_hash: str) -> list[Claim]:
     """The RUNNING and FINISHED runs of ``config_hash`` in the experiment, as claims."""
     runs = tracking.with_retries(client.search_runs, [experiment_id],
                                  filter_string=f"tags.config_hash = '{config_hash}'", max_results=1000)
-    now = time.time()
-    out = []
-    for r in runs:
-        if r.info.status in ("RUNNING", "FINISHED"):
-            t = r.data.tags
-            out.append(Claim(r.info.run_id, r.info.status, int(r.info.start_time or 0), r.info.end_time,
-                             t.get(OWNER, ""), _heartbeat(t.get(HEARTBEAT), now), t.get(NODE, ""),
-                             t.get(SLURM_JOB, "")))
-    return out
+    return [claim_of(r, time.time()) for r in runs if r.info.status in ("RUNNING", "FINISHED")]
+
+
+def claim_of(run, now_s: float) -> Claim:
+    """A run of the store (an MLflow ``Run``) as a claim."""
+    t = run.data.tags
+    return Claim(run.info.run_id, run.info.status, int(run.info.start_time or 0), run.info.end_time, t.get(OWNER, ""),
+                 _heartbeat(t.get(HEARTBEAT), now_s), t.get(NODE, ""), t.get(SLURM_JOB, ""))
 
 
 class Lease:

@@ -1,5 +1,7 @@
 """End to end on a real single-node SLURM and a PostgreSQL-backed ``mlflow server`` (scripts/local_cluster.sh):
-a sweep through ``hydra/launcher=slurm``, one task cancelled mid-run, a summary naming it, a rerun.
+a sweep through ``hydra/launcher=slurm``, one task cancelled mid-run, a summary naming it, a rerun; a task at its
+real time limit without a warning signal; a 500-task sweep cancelled (by scancel, then by Ctrl-C of the
+submitting process) with the time to its summary; sbatch refusals in one line.
 
 Slow and needs root and Debian's slurm-wlm, slurmdbd, munge, mariadb-server and postgresql
 (``sudo scripts/local_cluster.sh install``); skipped with the reason where the cluster cannot start.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -53,12 +56,13 @@ def cluster():
         subprocess.run([str(SCRIPT), "down"], capture_output=True, timeout=120, env=env)
 
 
-def _sweep(env, tmp: Path, name: str, experiment: str, jobs: Path) -> subprocess.Popen:
+def _sweep(env, tmp: Path, name: str, experiment: str, jobs: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "adbench_repro.run", "-m", "hydra/launcher=slurm",
            "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1", "hydra.launcher.timeout_min=15",
            "hydra.launcher.poll_s=2", f"hydra.sweep.dir={tmp / name}", f"hydra.sweeper.jobs_file={jobs}",
-           f"mlflow.experiment_name={experiment}"]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+           f"mlflow.experiment_name={experiment}", *extra]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
 
 
 def test_a_cancelled_task_is_named_in_the_summary_and_a_rerun_finishes_each_configuration_once(cluster, tmp_path):
@@ -108,3 +112,93 @@ def test_a_cancelled_task_is_named_in_the_summary_and_a_rerun_finishes_each_conf
     out, _ = third.communicate(timeout=120)
     assert third.returncode == 0 and "3 of 3 job(s) already FINISHED" in out and "0 to launch" in out, out
     assert "submitted" not in out, out  # nothing went to SLURM
+
+
+def test_a_task_at_its_real_time_limit_without_a_warning_signal_leaves_its_run_killed(cluster, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    experiment = f"e2e-{uuid.uuid4().hex[:8]}"
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(f"- [dataset={SLOW}, augmenter=none, detector=deepsad, detector.epochs=2000, seed=0]\n")
+    # SLURM's own limit: SIGTERM (twice: to the step and the batch script), SIGKILL KillWait=10 s later
+    sweep = _sweep(cluster, tmp_path, "limit", experiment, jobs, "hydra.launcher.timeout_min=1",
+                   "hydra.launcher.signal_delay_s=0")
+    out, _ = sweep.communicate(timeout=600)
+    assert sweep.returncode == 1 and "Traceback" not in out, out
+    assert "(sbatch: a plain job, 1 task)" in out, out  # what was really submitted: one task is no array
+    assert " TIMEOUT: it produced no result" in out, out
+    client = MlflowClient(URI)
+    runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    assert [r.info.status for r in runs] == ["KILLED"], out
+    assert runs[0].data.tags["error"].startswith("interrupted by SIG"), runs[0].data.tags["error"]
+
+
+def _many_jobs(path: Path, n: int) -> Path:
+    datasets = ["14_glass", "42_WBC", "39_vertebral", "45_wine", "15_Hepatitis"]
+    path.write_text("".join(f"- [dataset={datasets[i % 5]}, augmenter=none, detector=mlp, seed={i // 5}]\n"
+                            for i in range(n)))
+    return path
+
+
+def _submitted_array(proc: subprocess.Popen, seen: list[str], timeout: float = 300) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if "submitted array" in line:
+            return line.rsplit("SLURM job ", 1)[1].split()[0]
+    raise AssertionError("no array was submitted:\n" + "".join(seen))
+
+
+def test_a_cancelled_500_task_sweep_is_summarised_within_a_minute(cluster, tmp_path):
+    jobs = _many_jobs(tmp_path / "jobs.yaml", 500)
+    down = ["scontrol", "update", "PartitionName=debug", "State=DOWN"]
+    subprocess.run(down, env=cluster, check=True)  # nothing runs: every task stays PENDING until cancelled
+    try:
+        for how in ("scancel", "Ctrl-C"):
+            sweep = _sweep(cluster, tmp_path, how, f"e2e-{uuid.uuid4().hex[:8]}", jobs)
+            seen: list[str] = []
+            array = _submitted_array(sweep, seen)
+            t0 = time.monotonic()
+            if how == "scancel":
+                subprocess.run(["scancel", array], env=cluster, check=True)
+            else:
+                os.killpg(sweep.pid, signal.SIGINT)
+            out = "".join(seen) + sweep.communicate(timeout=600)[0]
+            elapsed = time.monotonic() - t0
+            print(f"\n[cluster] {how} of a 500-task sweep: summary after {elapsed:.1f} s")
+            assert "Traceback" not in out, out[-5000:]
+            summary = out[out.index("[sweep] summary"):]
+            if how == "scancel":
+                assert sweep.returncode == 1 and "| failed 500 | killed 0 | left 0" in summary, summary[:2000]
+                assert "CANCELLED" in summary
+            else:
+                assert sweep.returncode == 130 and "| failed 0 | killed 0 | left 500" in summary, summary[:2000]
+                assert "resume with: python -m adbench_repro.run -m hydra/launcher=slurm" in summary
+            assert elapsed <= 60, f"{how}: the summary came {elapsed:.0f} s after the cancel"
+            left = subprocess.run(["squeue", "-h", "-j", array], env=cluster, capture_output=True, text=True)
+            assert not [x for x in left.stdout.split("\n") if "PD" in x or " R " in x], left.stdout
+    finally:
+        subprocess.run(down[:-1] + ["State=UP"], env=cluster, check=False)
+
+
+def test_sbatch_refusals_are_one_line_naming_the_setting(cluster, tmp_path):
+    # the docs' Table I line keeps the default cpus_per_task=4: more than this node has (CPUS=$(nproc) = 2 here)
+    cmd = [sys.executable, "-m", "adbench_repro.run", "-m", "hydra/launcher=slurm", "dataset=14_glass",
+           "augmenter=none", "detector=mlp", "seed=0,1", f"hydra.sweep.dir={tmp_path / 'cpus'}",
+           f"mlflow.experiment_name=e2e-{uuid.uuid4().hex[:8]}"]
+    if (os.cpu_count() or 1) < 4:
+        proc = subprocess.run(cmd, cwd=ROOT, env=cluster, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stdout, proc.stderr
+        assert "lower hydra.launcher.cpus_per_task (now 4)" in proc.stderr, proc.stderr
+    jobs = _many_jobs(tmp_path / "jobs.yaml", 1002)  # an array 0-1001: above MaxArraySize=1001
+    proc = subprocess.run([*cmd[:5], "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1",
+                           "hydra.launcher.max_array_size=1500", f"hydra.sweeper.jobs_file={jobs}",
+                           f"hydra.sweep.dir={tmp_path / 'array'}", cmd[-1]],
+                          cwd=ROOT, env=cluster, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr
+    assert proc.stderr.strip().count("\n") == 0, proc.stderr
+    assert "set hydra.launcher.max_array_size (now 1500) below the cluster's MaxArraySize" in proc.stderr, proc.stderr

@@ -4,6 +4,7 @@ traceback; a tracking store that cannot be used is refused in one line before an
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -168,12 +169,8 @@ def test_signals_while_a_run_is_being_ended_are_held_off():
     ("postgresql://u:secret@127.0.0.1:5432/db", "driver is not installed"),
 ])
 def test_an_unusable_tracking_store_is_refused_in_one_line_before_any_work(tmp_path, adbench_root, uri, says):
-    if "postgresql" in uri:
-        try:
-            import psycopg  # noqa: F401
-            pytest.skip("psycopg is installed here: the missing-driver case cannot be shown")
-        except ImportError:
-            pass
+    if "postgresql" in uri and importlib.util.find_spec("psycopg"):
+        pytest.skip("psycopg is installed here: the missing-driver case cannot be shown")
     for args in (["-m", "dataset=14_glass,45_wine", f"hydra.sweep.dir={tmp_path}/sweep"],
                  ["dataset=14_glass", f"hydra.run.dir={tmp_path}/out"]):
         proc = subprocess.run([sys.executable, "-m", "adbench_repro.run", *args, *CHEAP, f"data.root={adbench_root}"],

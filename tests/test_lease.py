@@ -125,7 +125,7 @@ def test_a_pid_is_only_tested_on_the_node_that_wrote_it():
     # same host name, another container (PID namespace) or machine (boot id): its pid says nothing here
     other = Claim("other", "RUNNING", 1, owner=f"{HOST}:{dead_pid}", heartbeat_s=fresh, node="other-boot/pid:[1]")
     assert lease.why_dead(here, NOW, 300, HOST, my_job="") == f"owner process {HOST}:{dead_pid} is gone"
-    assert lease.is_live(other, NOW, 300, HOST, my_job="")
+    assert lease.why_dead(other, NOW, 300, HOST, my_job="") is None
 
 
 def test_a_run_whose_slurm_job_ended_is_dead_at_once_and_a_requeued_task_takes_its_own_run_over():
@@ -134,9 +134,9 @@ def test_a_run_whose_slurm_job_ended_is_dead_at_once_and_a_requeued_task_takes_i
     states = {"43_0": "CANCELLED"}
     assert lease.why_dead(c, NOW, 300, job_state=states.get, my_job="") == "SLURM job 43_0 is CANCELLED"
     states["43_0"] = "RUNNING"
-    assert lease.is_live(c, NOW, 300, job_state=states.get, my_job="")
+    assert lease.why_dead(c, NOW, 300, job_state=states.get, my_job="") is None
     assert "requeued" in lease.why_dead(c, NOW, 300, job_state=states.get, my_job="43_0")
-    assert lease.is_live(c, NOW, 300, job_state=lambda job: None, my_job="")  # SLURM cannot tell: heartbeat
+    assert lease.why_dead(c, NOW, 300, job_state=lambda job: None, my_job="") is None  # SLURM cannot tell: heartbeat
 
 
 def test_slurm_job_id_names_array_tasks_as_squeue_does():

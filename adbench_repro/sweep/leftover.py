@@ -3,7 +3,6 @@ and the configurations skipped as "being run elsewhere" that are still not FINIS
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -13,8 +12,6 @@ from omegaconf import OmegaConf
 from .. import CONF_DIR, lease, tracking
 from ..confighash import config_hash
 from ..overrides import override_key
-
-log = logging.getLogger(__name__)
 
 #: hydra.sweeper.on_elsewhere values: wait for those runs to end, fail (exit 1) at once, or ignore them
 ELSEWHERE_MODES = ("wait", "fail", "ignore")
@@ -60,14 +57,9 @@ def run_state(client, run_id: str, stale_s: float) -> str:
         run = tracking.with_retries(client.get_run, run_id)
     except Exception as exc:  # noqa: BLE001 - a deleted or unknown run
         return f"unreadable ({exc.__class__.__name__})"
-    status = run.info.status
-    if status != "RUNNING":
-        return status
-    t = run.data.tags
-    claim = lease.Claim(run_id, status, int(run.info.start_time or 0), None, t.get(lease.OWNER, ""),
-                        lease._heartbeat(t.get(lease.HEARTBEAT), time.time()), t.get(lease.NODE, ""),
-                        t.get(lease.SLURM_JOB, ""))
-    why = lease.why_dead(claim, time.time(), stale_s)
+    if run.info.status != "RUNNING":
+        return run.info.status
+    why = lease.why_dead(lease.claim_of(run, time.time()), time.time(), stale_s)
     return "RUNNING" if why is None else f"lost: {why}"
 
 

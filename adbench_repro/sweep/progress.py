@@ -12,6 +12,7 @@ from typing import Callable, TextIO
 
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 
+from .. import interrupts
 from ..overrides import override_key
 
 FINISHED, SKIPPED, FAILED, KILLED = "finished", "skipped", "failed", "killed"
@@ -136,8 +137,9 @@ class ReportsProgress:
             skipped = outcome.status == SKIPPED  # counted in the summary; a line each would drown a resume
             self.progress.add(outcome, pre_done=skipped, quiet=skipped)
 
-    def _killed(self, idx: int, overrides: list[str], why: str) -> None:
+    def _killed(self, idx: int, overrides: list[str], why: str | BaseException) -> None:
         if self.progress is not None:
+            why = why if isinstance(why, str) else interrupts.error_tag(why)
             self.progress.add(JobOutcome(idx, " ".join(filter_overrides(list(overrides))), KILLED, why))
 
 

@@ -13,14 +13,6 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                    "NUMEXPR_NUM_THREADS")
 
 
-def available_cores() -> int:
-    """CPU cores this process may use (its affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def pool_size(n_jobs: int | None, threads_per_job: int | None, n_tasks: int,
               cores: int | None = None) -> tuple[int, int]:
     """``(workers, threads per worker)`` for ``n_tasks`` jobs.
@@ -28,7 +20,8 @@ def pool_size(n_jobs: int | None, threads_per_job: int | None, n_tasks: int,
     ``n_jobs`` None or 0 means one worker per core (``-1``: all cores, ``-2``: all but one, as in joblib).
     ``threads_per_job`` None means ``cores // workers`` (at least 1), so that workers x threads = cores.
     """
-    cores = cores or available_cores()
+    # the cores this process may use: its affinity mask where the OS has one (not on macOS, Windows)
+    cores = cores or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     n = cores if not n_jobs else (max(1, cores + 1 + n_jobs) if n_jobs < 0 else int(n_jobs))
     workers = max(1, min(n, max(1, n_tasks)))
     if threads_per_job is not None and int(threads_per_job) < 1:

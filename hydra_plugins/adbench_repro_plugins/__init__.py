@@ -1,5 +1,5 @@
-"""Hydra plugins of adbench-repro: the ``adbench`` sweeper, the ``adbench_pool`` process-pool
-launcher and the callback that prepares the tracking store before a multirun.
+"""Hydra plugins of adbench-repro: the ``adbench`` sweeper (which checks the tracking store before a
+multirun), the ``adbench_pool`` process-pool launcher and the ``adbench_slurm`` launcher.
 
 Hydra imports every module of the ``hydra_plugins`` namespace at start-up; the modules here
 register their configs in Hydra's ConfigStore (``hydra/sweeper=adbench``,

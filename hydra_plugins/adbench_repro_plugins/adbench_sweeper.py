@@ -13,9 +13,8 @@
   sweep are listed; ``wait`` (default) first waits while their runs are alive, ``fail`` does not wait;
   either way the sweep exits 1 if any is left unfinished. ``ignore`` says nothing.
 * Each sweep gets a unique ``sweep_id`` (absolute sweep dir + random suffix), inherited by its jobs.
-* The tracking store is checked before any work (``tracking.check_store``): one line and exit 2 when unusable.
-* Ctrl-C or SIGTERM: the launcher stops, the summary (finished, skipped, failed, killed, left) and the command
-  that resumes are printed, exit 130, no traceback.
+* The store is checked before any work (one line, exit 2); Ctrl-C or SIGTERM prints the summary (finished,
+  skipped, failed, killed, left) and the command that resumes, exit 130.
 
 Whether a configuration is done, or being done by another sweep, is decided by each run itself
 (``adbench_repro.lease``), so every launcher gets the same answer.
@@ -45,8 +44,6 @@ from adbench_repro.sweep.progress import (FAILED, KILLED, SKIPPED, JobOutcome, R
                                           outcome_of, varying_keys)
 
 ALREADY_DONE = "already FINISHED (not launched)"
-#: the command that resumes an interrupted sweep, when it is not this process's own (``reproduce`` sets it)
-RESUME_ENV = "ADBENCH_RESUME_COMMAND"
 
 
 @dataclass
@@ -110,7 +107,7 @@ class AdbenchSweeper(BasicSweeper):
         try:
             lease.check_timing(float(m.get("lease_stale_s", 300)), float(m.get("lease_heartbeat_s", 30)))
             tracking.check_store(str(m.get("tracking_uri", "")), str(m.get("experiment_name", "")))
-        except (lease.LeaseTimingError, tracking.StoreError) as exc:
+        except ConfigError as exc:  # lease timing, an unusable store
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
         uri = str(m.get("tracking_uri", ""))
@@ -166,10 +163,10 @@ class AdbenchSweeper(BasicSweeper):
         self._check_settings(progress)
         progress.emit(f"[sweep] {len(jobs)} job(s); sweep dir {sweep_dir}; sweep_id {os.environ[SWEEP_ID_ENV]}")
         jobs = self._leave_out_finished(jobs, progress)
+        size = self.max_batch_size or len(jobs) or 1
         if self.dry_run:
             for job in jobs:
                 progress.emit(f"[sweep] would run: {' '.join(filter_overrides(job))}")
-            size = self.max_batch_size or len(jobs) or 1
             for start in range(0, len(jobs), size) if hasattr(self.launcher, "plan") else []:
                 for line in self.launcher.plan(len(jobs[start:start + size]), start):
                     progress.emit(f"[sweep] would submit {line}")
@@ -179,7 +176,6 @@ class AdbenchSweeper(BasicSweeper):
         reports_each = isinstance(self.launcher, ReportsProgress)
         if reports_each:
             self.launcher.progress = progress
-        size = self.max_batch_size or len(jobs) or 1
         returns = []
         try:
             for start in range(0, len(jobs), size):
@@ -190,7 +186,8 @@ class AdbenchSweeper(BasicSweeper):
                 returns.append(results)
         except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: what is done stays done; the rerun does the rest
             interrupts.exit_on_next_signal("[sweep] second interrupt: exiting now")
-            resume = os.environ.get(RESUME_ENV) or f"python -m adbench_repro.run {shlex.join(sys.argv[1:])}"
+            # the command that resumes: this one, or the one that started it (reproduce sets it)
+            resume = os.environ.get("ADBENCH_RESUME_COMMAND") or f"python -m adbench_repro.run {shlex.join(sys.argv[1:])}"
             progress.emit(progress.summary())
             progress.emit(f"[sweep] {interrupts.error_tag(exc)}: FINISHED runs are kept; resume with: {resume}")
             raise SystemExit(130) from None
@@ -204,6 +201,6 @@ class AdbenchSweeper(BasicSweeper):
         if unfinished:
             progress.emit(f"[sweep] {len(unfinished)} configuration(s) skipped as being run elsewhere are not "
                           "FINISHED: rerun the sweep to run them")
-        if progress.count(FAILED) or progress.count(KILLED) or unfinished:  # the summary says what failed and where its log is: no traceback
+        if progress.count(FAILED) + progress.count(KILLED) or unfinished:  # the summary says what and where: no traceback
             raise SystemExit(1)
         return returns

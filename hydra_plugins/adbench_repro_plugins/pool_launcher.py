@@ -5,9 +5,8 @@ per worker = cores (``ADBENCH_THREADS`` and the BLAS/OpenMP variables are set in
 is reported to the sweep's progress as it completes. A job that raises comes back as a FAILED
 ``JobReturn``; a worker that dies (OOM, signal) fails its jobs' attempt and they are retried once in a
 fresh pool. A worker whose sweep process dies stops (``sweep.workers.watch_parent``). With one worker
-the jobs run in this process. Ctrl-C or SIGTERM: no further job starts, the runs in progress end KILLED
-(reported as killed), and the interrupt goes on to the sweeper, which prints the summary; a second one exits
-at once.
+the jobs run in this process. Ctrl-C or SIGTERM: no further job starts, the runs in progress end KILLED, and
+the sweeper prints the summary; a second one exits at once.
 """
 
 import logging
@@ -134,7 +133,7 @@ class PoolLauncher(Launcher, ReportsProgress):
                     results.append(_run(initial_job_idx + i, overrides, self.hydra_context, self.config,
                                         self.task_function))
                 except KeyboardInterrupt as exc:
-                    self._killed(initial_job_idx + i, overrides, interrupts.error_tag(exc))
+                    self._killed(initial_job_idx + i, overrides, exc)
                     raise
                 self._report(initial_job_idx + i, results[-1])
             return results
@@ -159,7 +158,7 @@ class PoolLauncher(Launcher, ReportsProgress):
                 for fut in as_completed(futures):
                     i = futures[fut]
                     if isinstance(fut.exception(), KeyboardInterrupt):  # its worker alone got a signal
-                        self._killed(initial_job_idx + i, job_overrides[i], interrupts.error_tag(fut.exception()))
+                        self._killed(initial_job_idx + i, job_overrides[i], fut.exception())
                         continue
                     try:
                         ret = fut.result()
@@ -188,8 +187,7 @@ class PoolLauncher(Launcher, ReportsProgress):
         return [r for r in results if r is not None]
 
     def _stop(self, pool, futures: dict, results: list, job_overrides, first: int) -> None:
-        """After a signal: start no further job, interrupt the running ones (their runs end KILLED) and report
-        what became of each job handed to the pool (finished meanwhile, killed, or left)."""
+        """After a signal: start no job, interrupt the running ones (their runs end KILLED), report each job."""
         interrupts.exit_on_next_signal()
         print("[sweep] stopping: no further job starts; the runs in progress end KILLED (a second Ctrl-C exits at "
               "once)", flush=True)
@@ -200,7 +198,7 @@ class PoolLauncher(Launcher, ReportsProgress):
         for fut, i in futures.items():
             if results[i] is None and fut.done() and not fut.cancelled():
                 if isinstance(fut.exception(), KeyboardInterrupt):
-                    self._killed(first + i, job_overrides[i], interrupts.error_tag(fut.exception()))
+                    self._killed(first + i, job_overrides[i], fut.exception())
                 elif fut.exception() is None and fut.result() is not None:
                     results[i] = fut.result()
                     self._report(first + i, results[i])

@@ -2,13 +2,11 @@
 
 * Jobs go out as job arrays of at most ``max_array_size`` tasks (SLURM's default MaxArraySize is 1001),
   all submitted at once; ``array_parallelism`` caps the tasks of each array running together.
-* The tasks' states are polled in bulk (one ``sacct`` for all arrays every ``poll_s``); each result is
-  collected as its task ends and reported to the sweep's progress (with an ETA). A task that SLURM cancelled,
-  timed out, killed for memory or lost with its node comes back at once as a failed job with its SLURM state
-  and log folder, never as a traceback; the sweep waits for the others.
+* One ``sacct`` per ``poll_s`` reads every task's state; each task is reported as it ends (with an ETA). A task
+  that SLURM cancelled, timed out, killed for memory or lost with its node is at once a failed job with its
+  SLURM state and log folder, never a traceback. An sbatch refusal is one line naming the setting to change.
 * In each task, SIGTERM and SIGUSR2 (scancel, preemption, the time limit) end the run in progress KILLED.
-* Ctrl-C (or SIGTERM) of the submitting process cancels the tasks not yet ended (one ``scancel``); the running
-  ones are reported killed, the others left. An sbatch refusal is one line naming the setting to change.
+* Ctrl-C (or SIGTERM) of the submitting process cancels the tasks not yet ended (one ``scancel``).
 
 Needs the ``slurm`` extra (``hydra-submitit-launcher``); without it this launcher is not registered.
 """
@@ -60,25 +58,17 @@ def array_plan(n_jobs: int, max_array_size: int, parallelism: Optional[int], fir
 REFUSALS = (("CPU count per node", "lower hydra.launcher.cpus_per_task (now {cpus_per_task}) to the CPUs of a node "
              "(sinfo -o %c)"),
             ("Memory specification", "lower hydra.launcher.mem_gb (now {mem_gb}) to a node's memory (sinfo -o %m)"),
-            ("node configuration", "lower hydra.launcher.cpus_per_task (now {cpus_per_task}), mem_gb (now {mem_gb}) "
-             "or gpus_per_node (now {gpus_per_node}) to what a node has (sinfo -o '%c %m %G')"),
             ("job array", "set hydra.launcher.max_array_size (now {max_array_size}) below the cluster's MaxArraySize "
-             "(scontrol show config | grep MaxArraySize)"),
-            ("partition", "set hydra.launcher.partition (now {partition}) to one of `sinfo -s`"),
-            ("time limit", "lower hydra.launcher.timeout_min (now {timeout_min}) to the partition's MaxTime"))
-
-
-class _Settings(dict):
-    def __missing__(self, key: str) -> str:
-        return "?"
+             "(scontrol show config | grep MaxArraySize)"))
 
 
 def refusal(exc: BaseException, settings: dict) -> str:
     """One line for an sbatch refusal: sbatch's own error and the setting to change."""
     errors = re.findall(r"sbatch: error: ([^\n]+)", str(exc)) or str(exc).strip().splitlines()[-1:]
     said = "; ".join(dict.fromkeys(e.strip() for e in errors)) or type(exc).__name__
-    fix = next((f for key, f in REFUSALS if key.lower() in said.lower()), "check the hydra.launcher.* settings")
-    return f"sbatch refused the sweep's job: {said}: {fix.format_map(_Settings(settings))}"
+    fix = next((f.format(**settings) for key, f in REFUSALS if key.lower() in said.lower()),
+               "check hydra.launcher.partition, cpus_per_task, mem_gb, gpus_per_node and timeout_min against sinfo")
+    return f"sbatch refused the sweep's job: {said}: {fix}"
 
 
 def lost_task(job: Any, overrides: Sequence[str], state: str) -> JobReturn:
@@ -148,6 +138,7 @@ if SlurmQueueConf is not None:
             args = [(list(o), "hydra.sweep.dir", initial_job_idx + i, f"job_id_for_{initial_job_idx + i}",
                      Singleton.get_state()) for i, o in enumerate(job_overrides)]
             jobs: list = []
+            self._collected = {}
             try:
                 for line, chunk in zip(self.plan(len(args), initial_job_idx),
                                        array_chunks(len(args), self.max_array_size)):
@@ -182,11 +173,9 @@ if SlurmQueueConf is not None:
 
         def _collect(self, jobs: list, job_overrides: Sequence[Sequence[str]], first: int) -> List[JobReturn]:
             """Poll all tasks' states with one sacct per ``poll_s`` and collect each ended task's result at once."""
-            self._collected = {}
             pending = set(range(len(jobs)))
             while pending:
-                if jobs:
-                    jobs[0].watcher.update()  # one sacct for every array of the sweep
+                jobs[0].watcher.update()  # one sacct for every array of the sweep
                 for i in sorted(pending):
                     state = jobs[i].watcher.get_state(jobs[i].job_id, mode="cache")
                     if jobs[i].paths.result_pickle.exists() or jobs[i].watcher.is_done(jobs[i].job_id, mode="cache"):
