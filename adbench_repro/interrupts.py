@@ -20,7 +20,7 @@ REASONS = {"SIGINT": "Ctrl-C", "SIGTERM": "cancelled, preempted or out of time",
 SIGNALS = tuple(getattr(signal, name) for name in REASONS if hasattr(signal, name))
 
 _busy = threading.Event()  # a pool worker is running a job
-_stopping = threading.Event()  # a pool worker got a signal: it takes no further job
+_stopping = threading.Event()  # a signal came: this process starts no further job
 _worker = [False]
 _first: list[int] = []  # the first signal received: what the interruption is named after
 
@@ -52,14 +52,27 @@ def _on_signal(signum, frame) -> None:
     raise Interrupted(sentence(_first[0]))  # a later signal (the sweep's SIGTERM after Ctrl-C) keeps the first name
 
 
-def interrupt_on_signals(worker: bool = False) -> None:
+def interrupt_on_signals(worker: bool = False) -> dict:
     """In a job's or a sweep's process (main thread only): SIGINT, SIGTERM and SIGUSR2 raise :class:`Interrupted`
-    and make :func:`stopping` true. ``worker=True`` (a pool worker): they raise only while :class:`busy`."""
+    and make :func:`stopping` true. ``worker=True`` (a pool worker): they raise only while :class:`busy`.
+    Returns the handlers replaced, for :func:`restore`."""
     if threading.current_thread() is not threading.main_thread():
-        return
+        return {}
     _worker[0] = _worker[0] or worker
-    for sig in SIGNALS:
-        signal.signal(sig, _on_signal)
+    return {sig: signal.signal(sig, _on_signal) for sig in SIGNALS}
+
+
+def restore(handlers: dict) -> None:
+    """Put back the signal handlers that :func:`interrupt_on_signals` replaced."""
+    for sig, handler in handlers.items():
+        if handler is not None:  # None: installed outside Python, cannot be put back
+            signal.signal(sig, handler)
+
+
+def reset() -> None:
+    """Forget the signals of an earlier command run in this process (a notebook calling the API again)."""
+    _stopping.clear()
+    _first.clear()
 
 
 def stopping() -> bool:

@@ -154,11 +154,13 @@ def main(cfg: DictConfig) -> dict:
 
 
 def cli(argv: list[str] | None = None) -> None:
-    """``python -m adbench_repro.run [-m] overrides...`` (``argv`` replaces ``sys.argv[1:]``)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """``python -m adbench_repro.run [-m] overrides...`` (``argv`` replaces ``sys.argv[1:]``; called so, from
+    ``reproduce`` or the API, the signal handlers it installs are put back when it returns)."""
+    embedded, argv = argv is not None, sys.argv[1:] if argv is None else list(argv)
     # SIGTERM (pkill, SLURM preemption) ends like Ctrl-C: the run in progress is marked KILLED and a
     # sweep stops its workers, instead of the process vanishing with its run left RUNNING
-    interrupts.interrupt_on_signals()
+    interrupts.reset()
+    previous = interrupts.interrupt_on_signals()
     problems = check_overrides(argv)  # every job's names and numbers, before the first job starts
     if problems:
         for problem in problems:
@@ -174,6 +176,8 @@ def cli(argv: list[str] | None = None) -> None:
         raise SystemExit(130) from None
     finally:
         sys.argv = saved
+        if embedded:  # e.g. a notebook: Ctrl-C interrupts its next cell again
+            interrupts.restore(previous)
 
 
 if __name__ == "__main__":

@@ -103,8 +103,10 @@ def test_ctrl_c_of_a_local_multirun_kills_the_runs_in_progress_and_prints_the_su
             f"mlflow.tracking_uri={uri}", f"hydra.sweep.dir={tmp_path}/sweep"]
     proc = _start(tmp_path, "adbench_repro.run", *args)
     _wait_running(proc, uri, 2)
+    t0 = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the sweep and its workers get SIGINT
     out = proc.communicate(timeout=120)[0]
+    print(f"\nthe sweep printed its summary and ended {time.monotonic() - t0:.1f} s after Ctrl-C")
     assert proc.returncode == 130, out
     assert "Traceback" not in out, out
     assert "[sweep] summary: 5 jobs | finished 2 | skipped 0 | failed 0 | killed 2 | left 1" in out, out
@@ -126,9 +128,11 @@ def test_sigterm_ends_reproduce_and_its_workers_with_the_runs_killed(tmp_path, a
             f"data.root={adbench_root}", f"mlflow.tracking_uri={uri}", f"hydra.sweep.dir={tmp_path}/sweep"]
     proc = _start(tmp_path, "adbench_repro.reproduce", *args)
     _wait_running(proc, uri, 2)
+    t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)  # the parent alone, as `kill <pid>` or a scheduler does
     out = proc.communicate(timeout=120)[0]
     assert _group_gone(proc.pid, 30), "a worker outlived reproduce"
+    print(f"\nreproduce and its workers ended {time.monotonic() - t0:.1f} s after SIGTERM")
     assert proc.returncode == 130, out
     assert "Traceback" not in out, out
     assert "[sweep] summary: 3 jobs | finished 0 | skipped 0 | failed 0 | killed 2 | left 1" in out, out
