@@ -111,6 +111,8 @@ def check_store(uri: str, experiment_name: str, timeout_s: float = 5.0) -> None:
     elif scheme == "file":
         path = Path(urlparse(uri).path if uri.startswith("file:") else uri)
         _check_writable(path if path.exists() else path.parent, where)
+        log.warning("%s is a file store, which writes tags by truncate-then-write: do not run concurrent sweeps "
+                    "on it (use sqlite:/// or a server)", where)
     elif scheme.split("+")[0] in ("postgresql", "mysql", "mssql"):
         _check_database(uri, timeout_s, where)
 

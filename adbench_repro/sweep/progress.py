@@ -55,6 +55,13 @@ class JobOutcome:
     working_dir: str = ""
 
 
+def failed_return(overrides, exc: BaseException, working_dir: str = "") -> JobReturn:
+    """A FAILED ``JobReturn`` carrying ``exc``, for a job that brought back no return of its own."""
+    ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
+    ret.return_value, ret.working_dir = exc, working_dir
+    return ret
+
+
 def job_output_dir(ret: JobReturn) -> str:
     """The job's output folder (``<sweep dir>/<n>``, where its log is), else Hydra's working dir."""
     try:

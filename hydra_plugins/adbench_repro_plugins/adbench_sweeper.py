@@ -102,7 +102,7 @@ class AdbenchSweeper(BasicSweeper):
             self._client = tracking.open_experiment(self.config.mlflow)
         return self._client
 
-    def _check_settings(self, progress: SweepProgress) -> None:
+    def _check_settings(self) -> None:
         m = self.config.get("mlflow", {})
         try:
             lease.check_timing(float(m.get("lease_stale_s", 300)), float(m.get("lease_heartbeat_s", 30)))
@@ -110,10 +110,6 @@ class AdbenchSweeper(BasicSweeper):
         except ConfigError as exc:  # lease timing, an unusable store
             print(f"error: {exc}", file=sys.stderr, flush=True)
             raise SystemExit(2) from None
-        uri = str(m.get("tracking_uri", ""))
-        if "://" not in uri or uri.startswith("file:"):
-            progress.emit(f"[sweep] warning: mlflow.tracking_uri={uri} is a file store, which writes tags by "
-                          "truncate-then-write: do not run concurrent sweeps on it (use sqlite:/// or a server)")
 
     def _wants_skip_finished(self, jobs: list[list[str]]) -> bool:
         if self.skip_finished is not None:
@@ -160,7 +156,7 @@ class AdbenchSweeper(BasicSweeper):
             joblist.write_jobs_file(sweep_dir / "jobs.yaml", jobs)
         os.environ[SWEEP_ID_ENV] = new_sweep_id(str(sweep_dir))  # inherited by every job's process
         progress = SweepProgress(total=len(jobs), show_keys=varying_keys(jobs) or None)
-        self._check_settings(progress)
+        self._check_settings()
         progress.emit(f"[sweep] {len(jobs)} job(s); sweep dir {sweep_dir}; sweep_id {os.environ[SWEEP_ID_ENV]}")
         jobs = self._leave_out_finished(jobs, progress)
         size = self.max_batch_size or len(jobs) or 1

@@ -28,7 +28,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
 from adbench_repro import interrupts
-from adbench_repro.sweep.progress import JobFailed, ReportsProgress, as_job_failed, job_output_dir
+from adbench_repro.sweep.progress import JobFailed, ReportsProgress, as_job_failed, failed_return, job_output_dir
 from adbench_repro.sweep import workers
 from adbench_repro.sweep.workers import pool_size, watch_parent, worker_env
 
@@ -62,8 +62,7 @@ def _run(idx: int, overrides: Sequence[str], hydra_context: HydraContext, config
         ret = run_job(hydra_context=hydra_context, config=sweep_config, task_function=task_function,
                       job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
     except Exception as exc:  # noqa: BLE001 - composition/setup errors fail this job only
-        ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
-        ret.return_value = exc
+        ret = failed_return(overrides, exc)
     if ret.status == JobStatus.FAILED:
         failed = as_job_failed(ret._return_value)
         logging.getLogger("adbench_repro.sweep").error("job #%d failed: %s\n%s", idx, " ".join(overrides),
@@ -168,11 +167,11 @@ class PoolLauncher(Launcher, ReportsProgress):
                         if attempts[i] < self.max_attempts:
                             pending.append(i)
                             continue
-                        ret = _failed(job_overrides[i], JobFailed(
+                        ret = failed_return(job_overrides[i], JobFailed(
                             f"WorkerDied: the worker process running this job exited abruptly "
                             f"({attempts[i]} attempt(s)): {exc}"))
                     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable return value
-                        ret = _failed(job_overrides[i], JobFailed(f"{type(exc).__name__}: {exc}"))
+                        ret = failed_return(job_overrides[i], JobFailed(f"{type(exc).__name__}: {exc}"))
                     results[i] = ret
                     self._report(initial_job_idx + i, ret)
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM of the sweep: stop the pool, its runs end KILLED
@@ -208,9 +207,3 @@ def _terminate(pool: ProcessPoolExecutor, kill: bool = False) -> None:
     for p in list((getattr(pool, "_processes", None) or {}).values()):
         if p.is_alive():
             p.kill() if kill else p.terminate()
-
-
-def _failed(overrides: Sequence[str], exc: BaseException) -> JobReturn:
-    ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
-    ret.return_value = exc
-    return ret

@@ -21,11 +21,11 @@ from typing import Any, List, Optional, Sequence
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.singleton import Singleton
-from hydra.core.utils import JobReturn, JobStatus
+from hydra.core.utils import JobReturn
 from omegaconf import OmegaConf
 
 from adbench_repro import interrupts
-from adbench_repro.sweep.progress import JobFailed, ReportsProgress
+from adbench_repro.sweep.progress import JobFailed, ReportsProgress, failed_return
 from adbench_repro.validate import ConfigError
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,8 @@ def refusal(exc: BaseException, settings: dict) -> str:
 
 def lost_task(job: Any, overrides: Sequence[str], state: str) -> JobReturn:
     """The failed ``JobReturn`` of a task that produced no result (cancelled, timed out, OOM, node lost)."""
-    ret = JobReturn(overrides=list(overrides), status=JobStatus.FAILED)
-    ret.return_value = JobFailed(f"SLURM task {job.job_id} {state}: it produced no result (see its log)")
-    ret.working_dir = str(Path(str(job.paths.stdout)).parent)
-    return ret
+    return failed_return(overrides, JobFailed(f"SLURM task {job.job_id} {state}: it produced no result (see its log)"),
+                         str(Path(str(job.paths.stdout)).parent))
 
 
 if SlurmQueueConf is not None:
