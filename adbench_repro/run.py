@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from . import CONF_DIR as PACKAGE_CONF_DIR
 from . import lease, tracking
-from .confighash import config_hash, effective_multiplier
+from .confighash import canonical_json, config_hash, effective_multiplier, result_config
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
 from .provenance import git_commit, package_version
@@ -65,9 +65,14 @@ def _sweep_id() -> str:
 
 
 def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
-    """Tags that identify a run (dataset, method, cell keys, provenance)."""
+    """Tags that identify a run (dataset, method, cell keys, provenance, result config and the behavioural
+    fingerprints of its components: :mod:`.fingerprint`)."""
+    from .fingerprint import combined, fingerprints
+
     choices = _choices()
     info = get_dataset(str(cfg.dataset.name))
+    config = result_config(cfg)
+    fps = fingerprints(config)
     return {
         "dataset": info.name,
         "family": info.folder,
@@ -83,6 +88,9 @@ def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
         "device": device,
         "protocol.duplicate_small": str(bool(cfg.protocol.duplicate_small)).lower(),
         "protocol.split": str(cfg.protocol.get("split", "adbench")),
+        "config": canonical_json(config),
+        **{f"fp.{k}": v for k, v in fps.items()},
+        "fingerprint": combined(fps),
     }
 
 

@@ -12,7 +12,7 @@ from typing import Callable, TextIO
 
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 
-from ..overrides import override_key
+from ..plan import override_key
 
 FINISHED, SKIPPED, FAILED = "finished", "skipped", "failed"
 
