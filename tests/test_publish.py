@@ -198,6 +198,11 @@ def test_skipping_and_refusals(setup, tmp_path, monkeypatch, capsys):
     assert publish_study(result, tmp_path, study, f"sqlite:///{tmp_path}/none.db") is None
     assert not (tmp_path / "none.db").exists()
     assert "no store at" in capsys.readouterr().err
+    # a table without runs (e.g. wrong overrides) does not replace the study's run
+    empty = aggregate_study(study, collect_runs(setup["uri"], "nng-mix").iloc[0:0], out_dir=tmp_path / "empty")
+    assert empty.table.runs_used == 0
+    assert publish_study(empty, tmp_path / "empty", study, setup["uri"]) is None
+    assert "uses no runs" in capsys.readouterr().err
     # a file the aggregator should have written is missing: one line, nothing logged, no traceback
     (tmp_path / "pubuser_stats.md").unlink()
     before = len(studies_runs(setup["uri"]))

@@ -12,8 +12,9 @@ Table I studies). Its tags: ``study``, ``study_view`` (``full`` or ``quick``), `
 **One run per study and view.** Re-aggregating makes a new run, and then deletes the study's earlier runs
 (MLflow's soft delete: the UI's "Deleted" filter still lists them and can restore them; ``mlflow gc`` removes
 them for good); the new run's tag ``replaces`` names them. When nothing changed (same files, tags and commit)
-the existing run is kept as it is. A failure to publish never loses the table: it is reported in one line
-and the files stay under ``results/``.
+the existing run is kept as it is. A table that uses no runs is not published (it would replace the study's
+run with an empty one). A failure to publish never loses the table: it is reported in one line and the files
+stay under ``results/``.
 
 Set ``ADBENCH_NO_PUBLISH=1`` (or give the aggregator ``--no-publish``) to skip publishing, e.g. offline. A local
 SQLite store that does not exist yet is never created by publishing.
@@ -162,12 +163,16 @@ def publish_study(result, out_dir: str | Path, study: Study, tracking_uri: str |
     its AggregateResult) as one run of the studies experiment of ``experiment`` in the store at
     ``tracking_uri`` (None: ``$MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``), replacing the study's earlier
     run, and print the run's UI link. Returns None, saying why in one line, when skipped
-    (``ADBENCH_NO_PUBLISH``, no such SQLite store) or when the store refuses (the files stay as written)."""
+    (``ADBENCH_NO_PUBLISH``, a table without runs, no such SQLite store) or when the store refuses (the files
+    stay as written)."""
     from .runs import resolve_tracking_uri
 
     if os.environ.get(NO_PUBLISH_ENV, "").strip().lower() in ("1", "true", "yes"):
         return None
     uri = resolve_tracking_uri(tracking_uri)
+    if not result.table.runs_used:  # an empty table would replace the study's run with nothing
+        print(f"{study.name}: not published to MLflow: the table uses no runs", file=sys.stderr)
+        return None
     db = tracking.sqlite_path(uri)
     if db is not None and not db.is_file():
         print(f"{study.name}: not published to MLflow: no store at {uri}", file=sys.stderr)
