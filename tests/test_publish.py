@@ -26,7 +26,8 @@ from adbench_repro import provenance  # noqa: E402
 from adbench_repro.aggregate import aggregate_study, collect_runs  # noqa: E402
 from adbench_repro.aggregate.__main__ import main  # noqa: E402
 from adbench_repro.aggregate.expected import CONF_DIR, HYDRA_NEUTRAL  # noqa: E402
-from adbench_repro.aggregate.publish import NO_PUBLISH_ENV, publish_study, studies_experiment  # noqa: E402
+from adbench_repro.aggregate.publish import (NO_PUBLISH_ENV, markdown_html, publish_study,  # noqa: E402
+                                             studies_experiment)
 from adbench_repro.confighash import config_hash  # noqa: E402
 from adbench_repro.studies import load_study, to_override_list  # noqa: E402
 from test_mlflow_ui import free_port, stop, wait_for_http  # noqa: E402
@@ -123,8 +124,8 @@ def test_publish_logs_the_study_as_one_run(setup, tmp_path, capsys):
     assert published is not None and not published.unchanged and published.replaced == []
     out = capsys.readouterr().out
     assert published.run_id in out and published.url in out
-    assert published.url.startswith(f"http://127.0.0.1:5000/#/experiments/{published.experiment_id}/runs/"
-                                    f"{published.run_id}/artifacts/pubpaper.md")
+    assert published.url == (f"http://127.0.0.1:5000/#/experiments/{published.experiment_id}/runs/"
+                             f"{published.run_id}/artifacts/pubpaper.html?workflowType=machine_learning")
 
     runs = [r for r in studies_runs(setup["uri"]) if r.data.tags["study"] == "pubpaper"]
     assert [r.info.run_id for r in runs] == [published.run_id]
@@ -138,11 +139,15 @@ def test_publish_logs_the_study_as_one_run(setup, tmp_path, capsys):
 
     client = MlflowClient(tracking_uri=setup["uri"])
     paths = artifact_paths(client, run.info.run_id)
-    assert {"pubpaper.md", "pubpaper.csv", "pubpaper.tex", "pubpaper_stats.md", "figures/pubpaper.png",
+    assert {"pubpaper.md", "pubpaper.html", "pubpaper.csv", "pubpaper.tex", "pubpaper_stats.md", "figures/pubpaper.png",
             "figures/pubpaper_cd_mlp.png", "runs/pubpaper.csv.gz", "claims.md"} == paths
     assert "compute.md" not in paths  # the machine's compute page is not the study's
     local = client.download_artifacts(run.info.run_id, "pubpaper.md", str(tmp_path / "dl"))
     assert open(local).read() == (tmp_path / "pubpaper.md").read_text()
+    page = open(client.download_artifacts(run.info.run_id, "pubpaper.html", str(tmp_path / "dl"))).read()
+    best = max(result.table.value("mlp", c) for c in COLUMNS)  # NNG-Mix by construction, bold in the page
+    assert f"<td><strong>{best:.3f}</strong>" in page and "<th>NNG-Mix</th>" in page
+    assert not (tmp_path / "pubpaper.html").exists()  # the page is made for MLflow only, not under results/
     png = client.download_artifacts(run.info.run_id, "figures/pubpaper_cd_mlp.png", str(tmp_path / "dl"))
     assert open(png, "rb").read()[:8] == PNG
 
@@ -228,7 +233,19 @@ def test_cli_publishes_unless_told_not_to(setup, tmp_path, capsys):
     assert main([spec_path, "--tracking-uri", uri, "--out", str(tmp_path / "x")]) == 0
     out = capsys.readouterr().out
     runs = studies_runs(uri)
-    assert len(runs) == 1 and f"run {runs[0].info.run_id}" in out and "/artifacts/pubuser.md" in out
+    assert len(runs) == 1 and f"run {runs[0].info.run_id}" in out and "/artifacts/pubuser.html" in out
+
+
+def test_markdown_page_keeps_the_tables_marks_and_escapes_the_rest():
+    md = ("# Title & more\n\nStudy `x`, best in **bold**, second <u>underlined</u>; p < 0.05.\n\n"
+          "| Detector | A | B |\n|---|---|---|\n| mlp | **0.800**<sup>b</sup> | <u>0.700</u> |\n\n"
+          "- one item\n  continued\n- [link](other.md) <script>x</script>\n")
+    page = markdown_html(md, "t")
+    assert "<h1>Title &amp; more</h1>" in page and "<code>x</code>" in page and "p &lt; 0.05" in page
+    assert "<tr><th>Detector</th><th>A</th><th>B</th></tr>" in page and "---" not in page
+    assert "<td><strong>0.800</strong><sup>b</sup></td><td><u>0.700</u></td>" in page
+    assert "<li>one item continued</li>" in page and '<a href="other.md">link</a>' in page
+    assert "<script>" not in page and "&lt;script&gt;" in page
 
 
 def rest(base: str, endpoint: str, **params) -> bytes:
@@ -284,6 +301,7 @@ def test_study_run_through_a_real_mlflow_server(setup, tmp_path):
             assert ("claims.md" in files) == (name == "pubpaper")
             md = rest(base, "get-artifact", run_id=published.run_id, path=f"{name}.md")
             assert md == (local_dir / f"{name}.md").read_bytes()
+            assert b"<table>" in rest(base, "get-artifact", run_id=published.run_id, path=f"{name}.html")
             assert rest(base, "get-artifact", run_id=published.run_id, path=f"figures/{name}.png")[:8] == PNG
         assert sorted(p.name for p in (tmp_path / "served").rglob("*.md")) == ["pubuser.md", "pubuser_stats.md"]
     finally:

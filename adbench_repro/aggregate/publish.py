@@ -2,7 +2,8 @@
 
 A study is one run of the experiment ``<runs experiment>-studies`` (``nng-mix-studies`` for ``nng-mix``), named
 after the study (``table1``, ``table1 (QUICK)``). Its artifacts mirror what the aggregator wrote under
-``results/``: the table (``<study>.md``, ``.csv``, ``.tex``), the statistics (``<study>_stats.md``), the figures
+``results/``: the table (``<study>.md``, ``.csv``, ``.tex``, and ``<study>.html``, the table as a page: MLflow's
+markdown viewer shows the table's ``<u>``/``<sup>`` as text), the statistics (``<study>_stats.md``), the figures
 (``figures/<study>.png``, ``figures/<study>_cd_<row>.png``), the runs used (``runs/<study>.csv.gz``) and, for
 the paper's and this project's studies (``kind: paper|beyond``), ``claims.md`` (and ``leakage.md`` after the
 Table I studies). Its tags: ``study``, ``study_view`` (``full`` or ``quick``), ``study_kind``, ``runs_used``,
@@ -23,9 +24,12 @@ SQLite store that does not exist yet is never created by publishing.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import os
+import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,12 +60,12 @@ STUDIES_NOTE = ("One run per study (and view: full or QUICK), made by `python -m
 
 @dataclass
 class PublishedStudy:
-    """Where a study was published: its run, experiment, UI link and artifacts (artifact path -> local file)."""
+    """Where a study was published: its run, experiment, UI link (its table's page) and artifact paths."""
 
     run_id: str
     experiment_id: str
     url: str
-    artifacts: dict[str, Path] = field(default_factory=dict)
+    artifacts: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # earlier runs of the study, now deleted
     unchanged: bool = False  # the study's run already held exactly this content: kept, nothing logged
 
@@ -87,9 +91,10 @@ def ui_base(tracking_uri: str) -> str:
 
 
 def run_url(base: str, experiment_id: str, run_id: str, artifact: str | None = None) -> str:
-    """The UI page of a run's artifacts, with ``artifact`` (a path inside the run) open."""
+    """The UI page of a run's artifacts, with ``artifact`` (a path inside the run) open, in the UI's "Model
+    training" mode (MLflow 3 opens GenAI's sidebar otherwise, see :func:`tracking.ui_url`)."""
     url = f"{base}/#/experiments/{experiment_id}/runs/{run_id}/artifacts"
-    return f"{url}/{artifact}" if artifact else url
+    return (f"{url}/{artifact}" if artifact else url) + "?workflowType=machine_learning"
 
 
 def study_artifacts(result, out_dir: str | Path, study: Study) -> dict[str, Path]:
@@ -115,6 +120,66 @@ def study_artifacts(result, out_dir: str | Path, study: Study) -> dict[str, Path
     if missing:
         raise ValueError(f"study {name!r}: {', '.join(missing)} not written by the aggregator; nothing published")
     return wanted
+
+
+#: the inline HTML that the aggregator's markdown uses (second best underlined, test markers); kept as HTML
+_KEPT_TAGS = re.compile(r"&lt;(/?)(u|sup|sub)&gt;")
+_CSS = ("body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;margin:16px;color:#1f272d}"
+        "table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d1d9e1;padding:4px 8px;text-align:left;"
+        "white-space:nowrap}th{background:#f5f7f8}code{background:#f5f7f8;padding:0 3px}h1{font-size:20px}")
+
+
+def _inline(text: str) -> str:
+    out = _KEPT_TAGS.sub(r"<\1\2>", html.escape(text, quote=False))
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
+    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r'<a href="\2">\1</a>', out)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+
+def markdown_html(md: str, title: str) -> str:
+    """The aggregator's markdown (headings, pipe tables, bullet lists, paragraphs; bold, code, links, and its
+    ``<u>``/``<sup>`` tags) as a standalone HTML page: MLflow's markdown viewer shows inline HTML as text, its
+    HTML viewer renders a page."""
+    lines, body, i = md.splitlines(), [], 0
+    while i < len(lines):
+        line = lines[i]
+        heading = re.match(r"(#{1,6})\s+(.*)", line)
+        if not line.strip():
+            i += 1
+        elif heading:
+            n = len(heading[1])
+            body.append(f"<h{n}>{_inline(heading[2])}</h{n}>")
+            i += 1
+        elif line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append(_cells(lines[i]))
+                i += 1
+            rows = [r for r in rows if not all(re.fullmatch(r":?-+:?", c) for c in r)]  # the rule under the header
+            body.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in rows[0]) + "</tr>"
+                        + "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
+                        + "</table>")
+        elif re.match(r"[-*] ", line):
+            items = []
+            while i < len(lines) and (re.match(r"[-*] ", lines[i]) or (items and lines[i].startswith("  "))):
+                if re.match(r"[-*] ", lines[i]):
+                    items.append(lines[i][2:])
+                else:
+                    items[-1] += " " + lines[i].strip()
+                i += 1
+            body.append("<ul>" + "".join(f"<li>{_inline(t)}</li>" for t in items) + "</ul>")
+        else:
+            para = []
+            while i < len(lines) and lines[i].strip() and not re.match(r"(#{1,6}\s|\||[-*] )", lines[i]):
+                para.append(lines[i].strip())
+                i += 1
+            body.append(f"<p>{_inline(' '.join(para))}</p>")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{_CSS}</style></head>\n<body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
 def _note(study: Study, result, commit: str, artifacts: dict[str, Path]) -> str:
@@ -198,16 +263,23 @@ def _publish(result, out_dir: Path, study: Study, uri: str, experiment: str) -> 
     if "'" in study.name:
         raise ValueError(f"study name {study.name!r} cannot be published (it has a quote)")
     artifacts = study_artifacts(result, out_dir, study)
+    with tempfile.TemporaryDirectory(prefix="adbench_publish_") as tmp:  # the HTML page: never under results/
+        page = Path(tmp) / f"{study.name}.html"
+        page.write_text(markdown_html(artifacts[f"{study.name}.md"].read_text(), run_name(study)))
+        artifacts[page.name] = page
+        return _log_study(result, study, artifacts, uri, experiment)
+
+
+def _log_study(result, study: Study, artifacts: dict[str, Path], uri: str, experiment: str) -> PublishedStudy:
     client = tracking.client_for(uri)
-    exp_name = studies_experiment(experiment)
-    exp_id = ensure_studies_experiment(client, exp_name, experiment)
+    exp_id = ensure_studies_experiment(client, studies_experiment(experiment), experiment)
     commit = provenance.git_commit()
     view = study_view(study)
     tags = {"study": study.name, "study_view": view, "study_kind": study.kind, "study_title": study.title,
             "runs_used": str(result.table.runs_used), "git_commit": commit,
             "package_version": provenance.package_version(), "runs_experiment": experiment}
     tags["content_sha256"] = _digest(artifacts, tags)
-    base = ui_base(uri)
+    base, page = ui_base(uri), f"{study.name}.html"
     earlier = tracking.with_retries(
         client.search_runs, [exp_id], filter_string=f"tags.study = '{study.name}' and tags.study_view = '{view}'",
         run_view_type=ViewType.ACTIVE_ONLY, max_results=1000, order_by=["attributes.start_time DESC"])
@@ -216,9 +288,8 @@ def _publish(result, out_dir: Path, study: Study, uri: str, experiment: str) -> 
             and latest.data.tags.get("content_sha256") == tags["content_sha256"]):  # nothing changed: keep it
         for old in earlier[1:]:
             tracking.with_retries(client.delete_run, old.info.run_id)
-        return PublishedStudy(latest.info.run_id, exp_id, run_url(base, exp_id, latest.info.run_id,
-                                                                  f"{study.name}.md"),
-                              artifacts, [r.info.run_id for r in earlier[1:]], unchanged=True)
+        return PublishedStudy(latest.info.run_id, exp_id, run_url(base, exp_id, latest.info.run_id, page),
+                              list(artifacts), [r.info.run_id for r in earlier[1:]], unchanged=True)
     replaced = [r.info.run_id for r in earlier]
     if replaced:
         tags["replaces"] = ",".join(replaced)
@@ -235,4 +306,4 @@ def _publish(result, out_dir: Path, study: Study, uri: str, experiment: str) -> 
     tracking.with_retries(client.set_terminated, run_id, "FINISHED")
     for old in replaced:
         tracking.with_retries(client.delete_run, old)
-    return PublishedStudy(run_id, exp_id, run_url(base, exp_id, run_id, f"{study.name}.md"), artifacts, replaced)
+    return PublishedStudy(run_id, exp_id, run_url(base, exp_id, run_id, page), list(artifacts), replaced)
