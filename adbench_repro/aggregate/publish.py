@@ -8,7 +8,7 @@ markdown viewer shows the table's ``<u>``/``<sup>`` as text), the statistics (``
 the paper's and this project's studies (``kind: paper|beyond``), ``claims.md`` (and ``leakage.md`` after the
 Table I studies). Its tags: ``study``, ``study_view`` (``full`` or ``quick``), ``study_kind``, ``runs_used``,
 ``git_commit`` (:func:`adbench_repro.provenance.git_commit`) and ``content_sha256``; its description
-(``mlflow.note.content``, the run page's overview) is the table itself.
+(``mlflow.note.content``, the run page's overview) says what it is and where the table is.
 
 **One run per study and view.** Re-aggregating makes a new run, and then deletes the study's earlier runs
 (MLflow's soft delete: the UI's "Deleted" filter still lists them and can restore them; ``mlflow gc`` removes
@@ -35,7 +35,6 @@ from pathlib import Path
 
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
-from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
 
 from .. import provenance, tracking
 from ..studies import Study
@@ -125,8 +124,8 @@ def study_artifacts(result, out_dir: str | Path, study: Study) -> dict[str, Path
 #: the inline HTML that the aggregator's markdown uses (second best underlined, test markers); kept as HTML
 _KEPT_TAGS = re.compile(r"&lt;(/?)(u|sup|sub)&gt;")
 _CSS = ("body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;margin:16px;color:#1f272d}"
-        "table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d1d9e1;padding:4px 8px;text-align:left;"
-        "white-space:nowrap}th{background:#f5f7f8}code{background:#f5f7f8;padding:0 3px}h1{font-size:20px}")
+        "table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #d1d9e1;padding:4px 8px;text-align:left}"
+        "th{background:#f5f7f8}code{background:#f5f7f8;padding:0 3px}h1{font-size:20px}")
 
 
 def _inline(text: str) -> str:
@@ -183,14 +182,11 @@ def markdown_html(md: str, title: str) -> str:
 
 
 def _note(study: Study, result, commit: str, artifacts: dict[str, Path]) -> str:
-    """The run's description: the table (cut to fit a tag), what produced it and what else the run holds."""
-    head = (f"**{run_name(study)}** ({study.kind} study): {result.table.runs_used} runs used, commit `{commit}`. "
-            f"Artifacts: {', '.join(f'`{a}`' for a in artifacts)}.\n\n")
-    table = artifacts[f"{study.name}.md"].read_text()
-    room = MAX_TAG_VAL_LENGTH - len(head) - 200
-    if len(table) > room:
-        table = table[:room].rsplit("\n", 1)[0] + f"\n\n… (cut; the whole table is the artifact `{study.name}.md`)"
-    return head + table
+    """The run's description (the run page's overview): what the study is, what produced it and where the table
+    is (MLflow's description renders the table's ``<u>``/``<sup>`` as text, and long tables do not fit a tag)."""
+    return (f"**{study.title}** (`{study.name}`, a {study.kind} study): {result.table.runs_used} runs used, commit "
+            f"`{commit}`. The table: Artifacts > `{study.name}.html` (also `.md`, `.csv`, `.tex`). Artifacts: "
+            + ", ".join(f"`{a}`" for a in artifacts) + ".")
 
 
 def _digest(artifacts: dict[str, Path], tags: dict[str, str]) -> str:
