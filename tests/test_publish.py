@@ -105,6 +105,19 @@ def aggregate(setup, name: str, out, quick: bool = False):
     return study, aggregate_study(study, collect_runs(setup["uri"], "nng-mix"), out_dir=out)
 
 
+@functools.lru_cache(maxsize=None)
+def _aggregated(root, name: str):
+    return aggregate({"specs": {name: root / f"{name}.yaml"}, "uri": f"sqlite:///{root}/base.db"}, name,
+                     root / f"out_{name}")
+
+
+def aggregated(setup, name: str, out):
+    """``name`` aggregated from the 15 base runs (once per module) and its files copied to ``out``."""
+    study, result = _aggregated(setup["root"], name)
+    shutil.copytree(setup["root"] / f"out_{name}", out, dirs_exist_ok=True)
+    return study, result
+
+
 def studies_runs(uri: str, view=ViewType.ACTIVE_ONLY):
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name(studies_experiment("nng-mix"))
@@ -119,7 +132,7 @@ def artifact_paths(client: MlflowClient, run_id: str, path: str | None = None) -
 
 
 def test_publish_logs_the_study_as_one_run(setup, tmp_path, capsys):
-    study, result = aggregate(setup, "pubpaper", tmp_path)
+    study, result = aggregated(setup, "pubpaper", tmp_path)
     published = publish_study(result, tmp_path, study, setup["uri"])
     assert published is not None and not published.unchanged and published.replaced == []
     out = capsys.readouterr().out
@@ -155,12 +168,12 @@ def test_publish_logs_the_study_as_one_run(setup, tmp_path, capsys):
 def test_reaggregating_replaces_the_run_and_quick_is_its_own(setup, tmp_path):
     local = fresh_store(setup, tmp_path)
     uri = local["uri"]
-    study, result = aggregate(local, "pubuser", tmp_path / "a")
+    study, result = aggregated(setup, "pubuser", tmp_path / "a")
     first = publish_study(result, tmp_path / "a", study, uri)
     assert first is not None
 
     # nothing changed: the run stays as it is
-    study, result = aggregate(local, "pubuser", tmp_path / "b")
+    study, result = aggregate(local, "pubuser", tmp_path / "b")  # a real re-aggregation: same bytes
     same = publish_study(result, tmp_path / "b", study, uri)
     assert same.unchanged and same.run_id == first.run_id
 
@@ -186,7 +199,7 @@ def test_reaggregating_replaces_the_run_and_quick_is_its_own(setup, tmp_path):
 
 
 def test_user_study_gets_no_paper_pages(setup, tmp_path):
-    study, result = aggregate(setup, "pubuser", tmp_path)
+    study, result = aggregated(setup, "pubuser", tmp_path)
     published = publish_study(result, tmp_path, study, setup["uri"])
     paths = set(published.artifacts)
     assert "pubuser.md" in paths and "figures/pubuser.png" in paths
@@ -194,7 +207,7 @@ def test_user_study_gets_no_paper_pages(setup, tmp_path):
 
 
 def test_skipping_and_refusals(setup, tmp_path, monkeypatch, capsys):
-    study, result = aggregate(setup, "pubuser", tmp_path)
+    study, result = aggregated(setup, "pubuser", tmp_path)
     # offline: nothing is logged
     monkeypatch.setenv(NO_PUBLISH_ENV, "1")
     assert publish_study(result, tmp_path, study, f"sqlite:///{tmp_path}/other.db") is None
@@ -218,7 +231,7 @@ def test_skipping_and_refusals(setup, tmp_path, monkeypatch, capsys):
     # a tracking server that does not answer: one line, the table stays
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
-    study, result = aggregate(setup, "pubuser", tmp_path)
+    study, result = aggregated(setup, "pubuser", tmp_path)
     assert publish_study(result, tmp_path, study, f"http://127.0.0.1:{free_port()}") is None
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "not published to MLflow" in err
@@ -269,7 +282,7 @@ def test_study_run_through_a_real_mlflow_server(setup, tmp_path):
     itself (artifacts uploaded through it): both read back through the server's REST API."""
     local = fresh_store(setup, tmp_path)
     uri = local["uri"]
-    study, result = aggregate(local, "pubpaper", tmp_path / "local")
+    study, result = aggregated(setup, "pubpaper", tmp_path / "local")
     via_store = publish_study(result, tmp_path / "local", study, uri)
 
     port, log = free_port(), tmp_path / "mlflow-server.log"
@@ -285,7 +298,7 @@ def test_study_run_through_a_real_mlflow_server(setup, tmp_path):
         wait_for_http(base + "/health", server, log)
         # a study published through the server (a shared tracking server), to a studies experiment the server
         # creates (artifacts uploaded through it, to --artifacts-destination)
-        study, result = aggregate(local, "pubuser", tmp_path / "remote")
+        study, result = aggregated(setup, "pubuser", tmp_path / "remote")
         via_server = publish_study(result, tmp_path / "remote", study, base, experiment="shared")
         assert via_server is not None and via_server.url.startswith(f"{base}/#/experiments/")
         exp = MlflowClient(tracking_uri=base).get_experiment_by_name(studies_experiment("shared"))

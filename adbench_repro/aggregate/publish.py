@@ -97,24 +97,24 @@ def run_url(base: str, experiment_id: str, run_id: str, artifact: str | None = N
 
 
 def study_artifacts(result, out_dir: str | Path, study: Study) -> dict[str, Path]:
-    """``{artifact path: local file}``: what the aggregator wrote for ``study`` under ``out_dir`` (see the module
+    """``{artifact path: local file}``: what the aggregator wrote for ``study`` under ``out_dir`` (``result``: its
+    AggregateResult, whose ``outputs`` say whether a figure, claims or leakage page was written; see the module
     docstring). Raises ValueError naming a file the aggregator should have written but did not."""
     out_dir, name = Path(out_dir), study.name
     outputs = getattr(result, "outputs", {}) or {}
     wanted = {f"{name}.md": out_dir / f"{name}.md", f"{name}.csv": out_dir / f"{name}.csv",
-              f"{name}.tex": out_dir / f"{name}.tex",
-              f"runs/{name}.csv.gz": Path(outputs.get("runs", out_dir / "runs" / f"{name}.csv.gz"))}
+              f"{name}.tex": out_dir / f"{name}.tex", f"runs/{name}.csv.gz": out_dir / "runs" / f"{name}.csv.gz"}
     if "figure" in outputs:
-        wanted[f"figures/{name}.png"] = Path(outputs["figure"])
+        wanted[f"figures/{name}.png"] = out_dir / "figures" / f"{name}.png"
     stats = getattr(result.table, "stats", None)
     if stats is not None:
         wanted[f"{name}_stats.md"] = out_dir / f"{name}_stats.md"
         for row in stats.friedman:
             wanted[f"figures/{name}_cd_{row}.png"] = out_dir / "figures" / f"{name}_cd_{row}.png"
-    if study.kind in ("paper", "beyond"):  # the paper's pages: only its own and this project's studies
-        wanted["claims.md"] = Path(outputs.get("claims", out_dir / "claims.md"))
-        if "leakage" in outputs:
-            wanted["leakage.md"] = Path(outputs["leakage"])
+    if study.kind in ("paper", "beyond"):  # the paper's pages, when written: only its own and this project's studies
+        for key in ("claims", "leakage"):
+            if key in outputs:
+                wanted[f"{key}.md"] = out_dir / f"{key}.md"
     missing = [str(p) for p in wanted.values() if not p.is_file()]
     if missing:
         raise ValueError(f"study {name!r}: {', '.join(missing)} not written by the aggregator; nothing published")
