@@ -39,6 +39,7 @@ from . import lease, plan, store, studies, tracking
 from .datasets import dataset_path
 from .run import CONF_DIR
 from .aggregate import REPO_ROOT
+from .aggregate.publish import publish_study
 from .sweep.joblist import write_jobs_file
 from .datasets.catalog import PUBLISHED_SIZE
 
@@ -116,6 +117,7 @@ def write_table(view: studies.Study, base_cfg, out: Path, overrides: list[str], 
         return None
     t = result.table
     print(f"{view.name}: {t.runs_used} runs used; table written: {out / (view.name + '.md')}")
+    publish_study(result, out, view, str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
     return result
 
 
