@@ -164,14 +164,15 @@ def test_dry_run_counts_committed_runs_without_writing_the_store(tmp_path, monke
     assert reproduce.committed_hashes({"aaa", "zzz"}, tmp_path / "runs") == {"aaa"}
 
 
-def test_a_detector_the_study_does_not_use_is_a_one_line_usage_error(capsys):
+def test_an_unknown_detector_is_a_one_line_usage_error(capsys):
+    """(A known detector the study does not use widens it: tests/test_studies.py.)"""
     from adbench_repro.reproduce import main
 
     with pytest.raises(SystemExit) as exc:
-        main(["table7", "--dry-run", "--detectors", "deepsad,mlp"])
+        main(["table7", "--dry-run", "--detectors", "deepsad,mpl"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "study 'table7': detector(s) ['mlp'] not used; it uses ['deepsad']" in err
+    assert "study 'table7': unknown detector 'mpl' (detector=mpl); did you mean mlp?" in err
     assert "Traceback" not in err
 
 
