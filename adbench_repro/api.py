@@ -225,10 +225,11 @@ def evaluate(dataset: str = "6_cardio", augmenter: str = "none", detector: str =
     :class:`~adbench_repro.validate.ConfigError` (a ``ValueError``) with a one-line message."""
     from .devices import resolve_device
     from .experiment import experiment
-    from .validate import check_config
+    from .validate import check_components, check_config
 
     cfg = compose_config(dataset, augmenter, detector, seed, label_ratio, multiplier, overrides, **params)
     check_config(cfg)
+    check_components(cfg, {"augmenter": augmenter, "detector": detector})  # a bad augmenter or detector setting: one line, before the data is loaded
     return experiment(cfg, resolve_device(str(cfg.device)))
 
 

@@ -174,3 +174,24 @@ def check_config(cfg) -> None:
         problem = check_value(key, value)
         if problem:
             raise ConfigError(problem)
+
+
+def check_components(cfg, choices: dict[str, str] | None = None) -> None:
+    """Build the configuration's augmenter and detector once (their constructors check their settings) and raise
+    :class:`ConfigError` in one line for a bad setting, instead of Hydra's multi-line ``InstantiationException``
+    in the middle of a run. Cheap: constructors store and check, they fit nothing. ``choices``: the config names
+    (``{"detector": "mlp"}``) for the message; the class name otherwise."""
+    import hydra.utils
+    from hydra.errors import InstantiationException
+    from omegaconf import OmegaConf
+
+    for group in ("augmenter", "detector"):
+        extra = {"seed": 0, "device": "cpu"} if group == "detector" else {}
+        try:
+            hydra.utils.instantiate(cfg[group], **extra)
+        except InstantiationException as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, (ValueError, TypeError)):
+                raise
+            name = (choices or {}).get(group) or str(OmegaConf.select(cfg, f"{group}._target_")).rsplit(".", 1)[-1]
+            raise ConfigError(f"{group}={name}: {str(cause).splitlines()[0]}") from None

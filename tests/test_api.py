@@ -107,3 +107,10 @@ def test_keyword_values_keep_lists_and_strings_whole():
                                         "x='a,b'"]
     cfg = compose_config(detector="mlp", detector__hidden_layer_sizes=[50, 20])
     assert list(cfg.detector.hidden_layer_sizes) == [50, 20]
+
+
+def test_a_bad_augmenter_or_detector_setting_is_one_line_before_the_data_is_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("ADBENCH_DATA", str(tmp_path))  # no data here: the check comes first
+    assert _error(detector="mlp", detector__max_iter=0) == "detector=mlp: mlp: setting `max_iter` must be >= 1, got 0"
+    assert _error(augmenter="nng_mix", augmenter__k=0) == "augmenter=nng_mix: k must be >= 1, got 0"
+    assert "valid names include IForest" in _error(detector="pyod", detector__name="Nope")
