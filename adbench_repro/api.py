@@ -237,7 +237,10 @@ def run_study(study, **options):
     """Run a study (a name or a spec path), resuming, and aggregate it; returns the aggregator's result
     (``.table.long``, ``.table.records`` and ``.table.stats.pairwise`` are DataFrames). Options as
     :func:`adbench_repro.reproduce.run_study` (``quick``, ``detectors``, ``datasets``, ``seeds``, ``out``,
-    ``overrides``); ``data.root`` defaults to :func:`data_root`."""
+    ``overrides``); ``data.root`` defaults to :func:`data_root`. ``seeds`` may be ``"0-4"`` or ``range(5)``,
+    ``detectors`` and ``datasets`` a list or ``"a,b"``; values the study does not use widen it
+    (:func:`adbench_repro.studies.widen`). A bad study, name or seed raises
+    :class:`~adbench_repro.studies.StudyError` (a ``ValueError``) in one line."""
     from .reproduce import run_study as reproduce_study
 
     overrides = list(options.pop("overrides", ()))
