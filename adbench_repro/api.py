@@ -242,7 +242,11 @@ def run_study(study, **options):
     (:func:`adbench_repro.studies.widen`). A bad study, name or seed raises
     :class:`~adbench_repro.studies.StudyError` (a ``ValueError``) in one line."""
     from .reproduce import run_study as reproduce_study
+    from .studies import parse_names, parse_seeds
 
+    for key, parse in (("seeds", parse_seeds), ("detectors", parse_names), ("datasets", parse_names)):
+        if key in options:  # "0-4", range(5), "mlp,rf", a generator: one list, read once
+            options[key] = parse(options[key])
     overrides = list(options.pop("overrides", ()))
     if not any(o.startswith("data.root=") for o in overrides):
         overrides.append(f"data.root={data_root()}")

@@ -517,8 +517,8 @@ def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | s
     """
     if isinstance(study, str):
         study = load_study(study)
+    seeds, detectors, datasets = parse_seeds(seeds), parse_names(detectors), parse_names(datasets)
     study = widen(study, detectors, datasets, seeds)
-    seeds, detectors = parse_seeds(seeds), parse_names(detectors)
     ds_all = list(study.datasets)
     seeds_keep = None
     det_keep = None
@@ -531,7 +531,7 @@ def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | s
     if seeds is not None:  # replaces the (quick) seed list
         seeds_keep = set(seeds)
     if datasets is not None:  # replaces the (quick) dataset list
-        ds_all = _dataset_ids(study, parse_names(datasets))
+        ds_all = _dataset_ids(study, datasets)
     return _product(study, ds_all, quick, seeds_keep, det_keep)
 
 

@@ -287,3 +287,27 @@ def test_kind_decides_where_the_table_goes(tmp_path):
     spec["kind"] = "pape"
     with pytest.raises(StudyError, match="mine.yaml.*kind"):
         parse_study(spec, tmp_path / "mine.yaml")
+
+
+@pytest.mark.slow
+def test_widened_runs_are_run_reused_and_tabled_like_the_specs(tmp_path, adbench_root, monkeypatch):
+    """run_study(<user study>, seeds=...) beyond the spec: the new seed's runs are made, a wider call reuses them
+    (by config hash) and the table counts every seed."""
+    import adbench_repro
+    from helpers import runs_in_store
+
+    monkeypatch.setenv("ADBENCH_DATA", str(adbench_root))
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(yaml.safe_dump(_spec(name="mine", datasets=["45_wine"],
+                                         sweeps=[{"label_ratio": ["1pct"], "augmenter": ["none", "mixup"],
+                                                  "multiplier": [1], "detector": ["mlp"], "seed": [0]}])))
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    options = dict(out=tmp_path / "out", import_committed=False, overrides=[f"mlflow.tracking_uri={uri}"], jobs=1)
+    first = adbench_repro.run_study(str(spec), seeds=range(2), **options)
+    assert sorted(first.table.records["seed"]) == [0, 0, 1, 1]
+    ids = {r.info.run_id for r in runs_in_store(uri)}
+    assert len(ids) == 4
+    second = adbench_repro.run_study(str(spec), seeds="0-2", **options)
+    assert len(ids & {r.info.run_id for r in runs_in_store(uri)}) == 4 and len(runs_in_store(uri)) == 6  # reused
+    assert sorted(second.table.records["seed"]) == [0, 0, 1, 1, 2, 2]
+    assert "widened beyond its spec: seeds 1, 2" in (tmp_path / "out" / "mine.md").read_text()
