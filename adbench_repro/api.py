@@ -1,7 +1,9 @@
 """The Python API for notebooks: one experiment (:func:`evaluate`) or a small study (:func:`run_study`).
 
 Works from any folder: the config tree is the package's ``conf/`` and the data root is ``$ADBENCH_DATA`` or
-the project's ``data/adbench`` (not the current directory).
+the project's ``data/adbench`` (not the current directory). Arguments are checked as the command line's are,
+before any work: a bad one raises :class:`~adbench_repro.validate.ConfigError` (a ``ValueError``) in one line.
+The checks (and numpy, sklearn behind them) are imported on first use, so ``import adbench_repro`` stays instant.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import re
 from pathlib import Path
 
 from . import CONF_DIR
-
-# the checks (and numpy, sklearn behind them) are imported when first used: `import adbench_repro` stays instant
 
 #: the project's default data folder (``make data`` fills it)
 PROJECT_DATA = CONF_DIR.parent / "data" / "adbench"
@@ -54,6 +54,7 @@ def _fractions() -> dict[str, float]:
     import yaml
 
     from .validate import choices
+
     out = {}
     for name in choices("label_ratio"):
         raw = yaml.safe_load((CONF_DIR / "label_ratio" / f"{name}.yaml").read_text()) or {}
@@ -65,20 +66,24 @@ def _label_ratio(value) -> str:
     """``"1pct"``, ``"1%"`` or the fraction ``0.01`` -> ``"1pct"``; anything else raises :class:`ConfigError`
     listing the valid names and fractions."""
     from .validate import ConfigError, unknown_name
+
     fractions = _fractions()
     valid = (f"label_ratio is a name ({', '.join(fractions)}) or the labeled fraction "
              f"({', '.join(f'{f:g}' for f in fractions.values())})")
     if isinstance(value, str):
         text = value.strip()
-        if text in fractions:
+        if text == "1":
+            value = 1  # as ambiguous as the number
+        elif text in fractions:
             return text
-        if text.endswith("%") and f"{text[:-1].strip()}pct" in fractions:
+        elif text.endswith("%") and f"{text[:-1].strip()}pct" in fractions:
             return f"{text[:-1].strip()}pct"
-        try:
-            value = float(text)
-        except ValueError:
-            raise ConfigError(f"{unknown_name('label_ratio', text)}; or the labeled fraction "
-                              f"({', '.join(f'{f:g}' for f in fractions.values())})") from None
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ConfigError(f"{unknown_name('label_ratio', text)}; or the labeled fraction "
+                                  f"({', '.join(f'{f:g}' for f in fractions.values())})") from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ConfigError(f"label_ratio={value!r}: {valid}")
     if isinstance(value, numbers.Integral) and value == 1:
