@@ -21,11 +21,12 @@ def test_run_name_reads_as_the_configuration():
 def test_a_single_run_says_where_it_went_and_imported_runs_keep_its_name(tmp_path, adbench_root):
     from adbench_repro.aggregate.runs import export_runs, read_mlflow, read_run_files
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_", "HYDRA_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADBENCH_", "HYDRA_"))}
     env["ADBENCH_DATA"] = str(adbench_root)
-    res = run_cli(["dataset=45_wine", "augmenter=nng_mix", "multiplier=5"], cwd=tmp_path, env=env)
+    uri = f"sqlite:///{tmp_path.resolve()}/mlflow.db"  # explicit: run_cli passes this process's MLFLOW_* on
+    res = run_cli(["dataset=45_wine", "augmenter=nng_mix", "multiplier=5", f"mlflow.tracking_uri={uri}"],
+                  cwd=tmp_path, env=env)
     assert res.returncode == 0, res.stderr[-2000:]
-    uri = f"sqlite:///{tmp_path.resolve()}/mlflow.db"
     (run,) = runs_in_store(uri)
     assert run.info.run_name == "45_wine · nng_mix 5x · mlp · 1pct · seed 0"
     out = res.stdout + res.stderr
