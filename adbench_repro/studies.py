@@ -56,6 +56,10 @@ The aggregator (:mod:`adbench_repro.aggregate`) counts a run for a study exactly
 tag equals the hash of one of these configurations composed from ``conf/``; the column is then chosen
 from the configuration (not from the run's params), so ablation runs never leak into other columns.
 
+:func:`widen` adds seeds, detectors or datasets the spec does not use (``reproduce <study> --seeds 0-4``): new
+seeds and detectors join every sweep block, new datasets the study's list, and the widened study is the user's
+own (``kind: user``), so its table never overwrites the committed results.
+
 CLI: ``python -m adbench_repro.studies`` lists the studies with their run counts;
 ``python -m adbench_repro.studies table1 [--quick] [--format overrides|json]`` prints the configurations.
 """
