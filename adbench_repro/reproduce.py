@@ -136,9 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m adbench_repro.reproduce", description=__doc__.splitlines()[0])
     ap.add_argument("study", help=f"one of {', '.join(studies.available_studies())}")
     ap.add_argument("--quick", action="store_true", help="the study's documented small subset")
-    ap.add_argument("--detectors", default=None, help="comma list, e.g. deepsad,mlp,catboost,xgbod")
-    ap.add_argument("--datasets", default=None, help="comma list of dataset ids")
-    ap.add_argument("--seeds", default=None, help="comma list of the study's seeds, e.g. 1,2,3,4")
+    ap.add_argument("--detectors", default=None,
+                    help="comma list, e.g. deepsad,mlp,catboost,xgbod; detectors the study does not use widen it")
+    ap.add_argument("--datasets", default=None,
+                    help="comma list of dataset ids or families; datasets the study does not use widen it")
+    ap.add_argument("--seeds", default=None,
+                    help="seeds and ranges, e.g. 1,2 or 0-4 or 0,2,5-7; seeds the study does not use widen it")
     ap.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     ap.add_argument("--dry-run", action="store_true", help="print the counts and the time estimate, run nothing")
     ap.add_argument("--no-aggregate", action="store_true")
@@ -154,9 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:  # an unknown study, detector, dataset or seed is a usage error: one line, exit code 2
         outcome = run_study(args.study, quick=args.quick,
-                            detectors=args.detectors.split(",") if args.detectors else None,
-                            datasets=args.datasets.split(",") if args.datasets else None,
-                            seeds=args.seeds.split(",") if args.seeds else None, jobs=args.jobs,
+                            detectors=args.detectors or None, datasets=args.datasets or None,
+                            seeds=args.seeds or None, jobs=args.jobs,
                             dry_run=args.dry_run, aggregate=not args.no_aggregate, out=args.out,
                             committed=not args.no_committed, yes=args.yes, overrides=args.overrides)
     except studies.StudyError as exc:
@@ -174,15 +176,18 @@ class Outcome:
 
 
 def run_study(study: str | Path | studies.Study, *, quick: bool = False, detectors: list[str] | None = None,
-              datasets: list[str] | None = None, seeds: list | None = None, jobs: int | None = None,
+              datasets: list[str] | str | None = None, seeds: list | str | None = None, jobs: int | None = None,
               dry_run: bool = False, aggregate: bool = True, out: str | Path | None = None,
               committed: bool = True, yes: bool = False, overrides: list[str] | tuple[str, ...] = ()) -> Outcome:
     """Run ``study`` (a name, a spec path or a :class:`studies.Study`), resuming, then aggregate it: what
-    ``python -m adbench_repro.reproduce`` does, callable from Python. Raises :class:`studies.StudyError`
-    for an unknown study, detector, dataset or seed. ``committed=False`` ignores the committed store."""
+    ``python -m adbench_repro.reproduce`` does, callable from Python. ``detectors`` / ``datasets`` / ``seeds``
+    select, and widen the study by values it does not use (:func:`studies.widen`; seeds as ``"0-4"`` too).
+    ``committed=False`` ignores the committed store. Raises :class:`studies.StudyError` for an unknown study,
+    detector or dataset, or a bad seed."""
     overrides = list(overrides)
     if not isinstance(study, studies.Study):
         study = studies.load_study(study)
+    study = studies.widen(study, detectors, datasets, seeds)  # values beyond the spec join it (its table too)
     configs = studies.expand(study, quick=quick, detectors=detectors, datasets=datasets, seeds=seeds)
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         base_cfg = compose("config", overrides=list(overrides))

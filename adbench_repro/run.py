@@ -107,12 +107,14 @@ def run_experiment(cfg: DictConfig) -> dict:
     load_arrays(str(cfg.dataset.name), str(cfg.data.root))  # missing/corrupt file: no FAILED run left behind
     client, exp_id = tracking.open_experiment(cfg.mlflow)
     tags = run_tags(cfg, device)
-    run_name = f"{tags['dataset']}/{tags['augmenter']}x{tags['multiplier']}/{tags['detector']}/{tags['label_ratio']}/s{cfg.seed}"
+    run_name = tracking.run_name(tags)
     held, holder = lease.acquire(client, exp_id, tags, run_name, force=bool(cfg.get("force", False)),
                                  stale_s=float(cfg.mlflow.get("lease_stale_s", 300)),
                                  heartbeat_s=float(cfg.mlflow.get("lease_heartbeat_s", 30)))
     if held is None:
-        return _skipped(run_name, holder)
+        skipped = _skipped(run_name, holder)
+        _say_where(cfg, exp_id, holder.run_id)
+        return skipped
     try:
         tracking.log_batch(client, held.run_id, params=flatten(cfg))
         result = experiment(cfg, device)
@@ -131,7 +133,16 @@ def run_experiment(cfg: DictConfig) -> dict:
     if other is not None:  # another sweep finished this configuration first
         return _skipped(run_name, other)
     log.info("%s  aucroc=%.4f  aucpr=%.4f  (run %s)", run_name, result.aucroc, result.aucpr, held.run_id)
+    _say_where(cfg, exp_id, held.run_id)
     return {"status": "finished", "run_id": held.run_id, "aucroc": result.aucroc, "aucpr": result.aucpr}
+
+
+def _say_where(cfg: DictConfig, exp_id: str, run_id: str) -> None:
+    """A single run (not a sweep's job: its summary speaks for it) says where it went and how to open it."""
+    if not _sweep_id():
+        for line in tracking.where_to_open(str(cfg.mlflow.tracking_uri), str(cfg.mlflow.experiment_name), exp_id,
+                                           run_id).splitlines():
+            log.info(line)
 
 
 def _skipped(run_name: str, holder: lease.Claim) -> dict:

@@ -157,14 +157,15 @@ def test_artifacts_of_a_sqlite_store_live_beside_it_not_in_the_current_directory
     assert not (tmp_path / "cwd" / "mlruns").exists()
 
 
-def test_a_detector_the_study_does_not_use_is_a_one_line_usage_error(capsys):
+def test_an_unknown_detector_is_a_one_line_usage_error(capsys):
+    """(A known detector the study does not use widens it: tests/test_studies.py.)"""
     from adbench_repro.reproduce import main
 
     with pytest.raises(SystemExit) as exc:
-        main(["table7", "--dry-run", "--detectors", "deepsad,mlp"])
+        main(["table7", "--dry-run", "--detectors", "deepsad,mpl"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "study 'table7': detector(s) ['mlp'] not used; it uses ['deepsad']" in err
+    assert "study 'table7': unknown detector 'mpl' (detector=mpl); did you mean mlp?" in err
     assert "Traceback" not in err
 
 
