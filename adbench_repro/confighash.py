@@ -46,19 +46,29 @@ def result_config(cfg: DictConfig) -> dict:
     }
 
 
-def config_hash(cfg: DictConfig) -> str:
-    """16 hex digits of SHA-256 over :func:`result_config` (floats normalised, keys sorted)."""
+def _norm(x):
+    if isinstance(x, dict):
+        return {str(k): _norm(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_norm(v) for v in x]
+    if isinstance(x, bool) or x is None or isinstance(x, str):
+        return x
+    if isinstance(x, (int, float)):
+        return float(x)  # 1 and 1.0 hash alike
+    return str(x)
 
-    def norm(x):
-        if isinstance(x, dict):
-            return {str(k): norm(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [norm(v) for v in x]
-        if isinstance(x, bool) or x is None or isinstance(x, str):
-            return x
-        if isinstance(x, (int, float)):
-            return float(x)  # 1 and 1.0 hash alike
-        return str(x)
 
-    blob = json.dumps(norm(result_config(cfg)), sort_keys=True, separators=(",", ":"))
+def hash_of(config: dict) -> str:
+    """16 hex digits of SHA-256 over a result config (floats normalised, keys sorted)."""
+    blob = json.dumps(_norm(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def canonical_json(config: dict) -> str:
+    """A result config as compact JSON with sorted keys (types kept: it instantiates the components again)."""
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """:func:`hash_of` the result config of ``cfg`` (:func:`result_config`)."""
+    return hash_of(result_config(cfg))

@@ -204,10 +204,11 @@ def _heartbeat(value: str | None, now_s: float) -> float | None:
         return now_s
 
 
-def claims_of(client, experiment_id: str, config_hash: str) -> list[Claim]:
-    """The RUNNING and FINISHED runs of ``config_hash`` in the experiment, as claims."""
-    runs = tracking.with_retries(client.search_runs, [experiment_id],
-                                 filter_string=f"tags.config_hash = '{config_hash}'", max_results=1000)
+def claims_of(client, experiment_id: str, config_hash: str, fingerprint: str | None = None) -> list[Claim]:
+    """The RUNNING and FINISHED runs of ``config_hash`` in the experiment, as claims; with ``fingerprint``,
+    only the runs made by code that behaves as today's (:mod:`.fingerprint`): the others are stale."""
+    query = f"tags.config_hash = '{config_hash}'" + (f" and tags.fingerprint = '{fingerprint}'" if fingerprint else "")
+    runs = tracking.with_retries(client.search_runs, [experiment_id], filter_string=query, max_results=1000)
     return [claim_of(r, time.time()) for r in runs if r.info.status in ("RUNNING", "FINISHED")]
 
 
@@ -218,13 +219,40 @@ def claim_of(run, now_s: float) -> Claim:
                  _heartbeat(t.get(HEARTBEAT), now_s), t.get(NODE, ""), t.get(SLURM_JOB, ""))
 
 
+def done(client, experiment_id: str, planned) -> set[str]:
+    """The config hashes among ``planned`` (:class:`..plan.Planned`) with a FINISHED run in the experiment made
+    by code that behaves as today's (same fingerprint, :mod:`.fingerprint`): the planners' "done?"."""
+    from .fingerprint import combined, fingerprints
+
+    finished: dict[str, set[str]] = {}
+    for r in tracking.iter_finished_runs(client, experiment_id):
+        h = r.data.tags.get("config_hash")
+        if h:
+            finished.setdefault(h, set()).add(r.data.tags.get("fingerprint", ""))
+    return {p.config_hash for p in planned
+            if p.config_hash in finished and combined(fingerprints(p.config)) in finished[p.config_hash]}
+
+
+def state(client, run_id: str, stale_s: float) -> str:
+    """``FINISHED``, ``RUNNING`` (alive by the lease's rule) or why the run will not finish."""
+    try:
+        run = tracking.with_retries(client.get_run, run_id)
+    except Exception as exc:  # noqa: BLE001 - a deleted or unknown run
+        return f"unreadable ({exc.__class__.__name__})"
+    if run.info.status != "RUNNING":
+        return run.info.status
+    why = why_dead(claim_of(run, time.time()), time.time(), stale_s)
+    return "RUNNING" if why is None else f"lost: {why}"
+
+
 class Lease:
     """A held lease: keeps the run's heartbeat fresh until :meth:`end`."""
 
     def __init__(self, client, experiment_id: str, run_id: str, config_hash: str, start_ms: int, force: bool,
-                 stale_s: float, heartbeat_s: float) -> None:
+                 stale_s: float, heartbeat_s: float, fingerprint: str | None = None) -> None:
         self.client, self.experiment_id, self.run_id = client, experiment_id, run_id
         self.config_hash, self.start_ms, self.force, self.stale_s = config_hash, start_ms, force, stale_s
+        self.fingerprint = fingerprint
         self.heartbeat_s = heartbeat_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, args=(heartbeat_s,), name="adbench-lease", daemon=True)
@@ -253,7 +281,7 @@ class Lease:
 
     def holder(self) -> Claim | None:
         """Who holds the lease now (``self`` when this run still does)."""
-        return holder(claims_of(self.client, self.experiment_id, self.config_hash), self.run_id, time.time(),
+        return holder(claims_of(self.client, self.experiment_id, self.config_hash, self.fingerprint), self.run_id, time.time(),
                       self.stale_s, self.start_ms if self.force else None)
 
     def end(self, status: str) -> Claim | None:
@@ -301,22 +329,23 @@ def acquire(client, experiment_id: str, tags: dict[str, str], run_name: str, for
             stale_s: float = 300.0, heartbeat_s: float = 30.0) -> tuple[Lease | None, Claim | None]:
     """``(lease, None)`` when this process should run the configuration of ``tags["config_hash"]`` (a
     RUNNING run now exists for it), else ``(None, holder)``: the FINISHED or live RUNNING run that has it.
+    With ``tags["fingerprint"]``, only runs with that fingerprint count (a run of other code is stale).
     RUNNING runs found dead on the way are ended KILLED by the run that takes over."""
     check_timing(stale_s, heartbeat_s)
-    h = tags["config_hash"]
+    h, fp = tags["config_hash"], tags.get("fingerprint")
     now = time.time()
     if not force:  # the common case of a resumed sweep: done already, nothing is written
-        done = holder(claims_of(client, experiment_id, h), None, now, stale_s)
+        done = holder(claims_of(client, experiment_id, h, fp), None, now, stale_s)
         if done is not None:
             return None, done
     run = tracking.with_retries(client.create_run, experiment_id, tags={**tags, **owner_tags(now)},
                                 run_name=run_name)
     me, start_ms = run.info.run_id, int(run.info.start_time)
     dead: dict[str, str] = {}
-    who = holder(claims_of(client, experiment_id, h), me, time.time(), stale_s, start_ms if force else None,
+    who = holder(claims_of(client, experiment_id, h, fp), me, time.time(), stale_s, start_ms if force else None,
                  dead=dead)
     if who is not None and who.run_id != me:
         _stand_down(client, me)
         return None, who
     _end_dead(client, dead, me)
-    return Lease(client, experiment_id, me, h, start_ms, force, stale_s, heartbeat_s), None
+    return Lease(client, experiment_id, me, h, start_ms, force, stale_s, heartbeat_s, fp), None

@@ -4,17 +4,21 @@
     python -m adbench_repro.reproduce table1 --detectors deepsad,mlp,catboost,xgbod
     python -m adbench_repro.reproduce table1 --dry-run               # counts and time estimate only
 
-First the committed runs of the study (``results/runs/*.csv.gz``, from any machine) are imported into
-the tracking store, once. Then it prints how many runs the study has, how many already have a FINISHED
-run in the store (by config hash, exactly) and an estimated wall time per detector on this machine
-(``--dry-run`` stops there). The configurations left are written to a jobs file and executed as ONE
+It prints how many runs the study has, how many are done (a current run, by config hash and code
+fingerprint, in the committed store ``results/store/`` or in the tracking store), how many are stale (a run
+of code that behaves otherwise, per component) and an estimated wall time per detector on this machine
+(``--dry-run`` stops there; an estimate over :data:`CONFIRM_ABOVE_S` asks first, or needs ``--yes``). Rows
+that need a GPU are left out on a machine without one, with a line saying how to include them. The
+configurations left are written to a jobs file and executed as ONE
 Hydra multirun of ``python -m adbench_repro.run`` (``hydra.sweeper.jobs_file``) on the default
 process-pool launcher; each run skips a configuration that another sweep has FINISHED or is running
 meanwhile (:mod:`adbench_repro.lease`);
-then the aggregator writes ``results/<study>.md`` (``results/quick/`` with ``--quick``; ``--out DIR``
-elsewhere). A study of your own (a spec without ``kind: paper|beyond``) writes under
-``results/studies/<name>/`` instead, so the committed results stay as they are. Each configuration is composed
-and hashed once, here; the jobs and the aggregator take those hashes.
+then, for the paper's and this project's studies (``kind: paper|beyond``), the new runs made from a committed
+tree enter the committed store, and the aggregator writes ``results/<study>.md`` from it (``results/quick/``
+with ``--quick``; ``--out DIR`` elsewhere). A study of your own (a spec without ``kind: paper|beyond``) writes
+under ``results/studies/<name>/`` from the committed store and the tracking store, and never touches the
+committed results. Each configuration is composed and hashed once, here (:mod:`.plan`); the jobs and the
+aggregator take those hashes.
 """
 
 from __future__ import annotations
@@ -32,16 +36,14 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from . import interrupts, studies, tracking
+from . import interrupts, lease, plan, store, studies, tracking
 from .datasets import dataset_path
 from .run import CONF_DIR
 from .aggregate import REPO_ROOT
-from .aggregate.expected import config_hashes
+from .aggregate.publish import publish_study
 from .sweep.joblist import write_jobs_file
 from .datasets.catalog import PUBLISHED_SIZE
 
-#: committed run exports (results/runs/*.csv.gz), imported into the store before a study runs
-RUNS_DIR = REPO_ROOT / "results" / "runs"
 #: the folder that a study's default output path (:meth:`studies.Study.results_dir`) is relative to
 OUTPUT_ROOT = REPO_ROOT
 
@@ -51,6 +53,10 @@ SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 5.0, "deepsad_pretr
                    "fttransformer": 3600.0}
 #: for a detector not listed above
 UNKNOWN_DETECTOR_S = 30.0
+#: detectors left out on a machine without a GPU unless named with --detectors (or device=cuda is given)
+GPU_DETECTORS = ("fttransformer",)
+#: an estimate above this (seconds of wall time) asks for confirmation, or needs --yes
+CONFIRM_ABOVE_S = 3600.0
 
 
 def size_factor(dataset: str) -> float:
@@ -81,39 +87,6 @@ def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[s
     return est, measured
 
 
-def committed_runs(hashes: set[str] | None = None, runs_dir: Path | None = None):
-    """``(source, runs)`` for each export under ``results/runs/*.csv.gz`` (committed results, made on any
-    machine): its FINISHED runs whose config hash is in ``hashes`` (None: all)."""
-    from .aggregate.runs import read_run_files
-
-    for path in sorted((RUNS_DIR if runs_dir is None else Path(runs_dir)).glob("*.csv.gz")):
-        try:
-            source = str(path.relative_to(REPO_ROOT))
-        except ValueError:
-            source = str(path)
-        runs = read_run_files([path])
-        yield source, runs if hashes is None else runs[runs["tags.config_hash"].isin(hashes)]
-
-
-def committed_hashes(hashes: set[str] | None = None, runs_dir: Path | None = None) -> set[str]:
-    """Config hashes of the committed runs (within ``hashes``)."""
-    return {h for _, runs in committed_runs(hashes, runs_dir) for h in runs["tags.config_hash"]}
-
-
-def import_committed_runs(client, experiment_id: str, hashes: set[str] | None = None,
-                          runs_dir: Path | None = None, done: set[str] | None = None) -> int:
-    """Add the committed runs whose config hash is in ``hashes`` (None: all) to the store, so that they count
-    as done; idempotent (see :func:`tracking.import_runs`, which also takes and updates ``done``). Returns
-    the number of runs added."""
-    runs_dir = RUNS_DIR if runs_dir is None else Path(runs_dir)
-    done = tracking.finished_hashes(client, experiment_id) if done is None else done
-    added = sum(tracking.import_runs(client, experiment_id, runs, source, done)
-                for source, runs in committed_runs(hashes, runs_dir))
-    if added:
-        print(f"imported {added} committed run(s) from {runs_dir}/*.csv.gz into the store")
-    return added
-
-
 def config_key(config: dict) -> tuple:
     """A configuration's identity as :func:`studies.expand` deduplicates it (values normalised)."""
     return tuple(sorted((k, repr(studies.normalise(v))) for k, v in config.items()))
@@ -129,27 +102,23 @@ def expand_all(view: studies.Study, present: list[dict], selected: list[dict]) -
     return list(out.values())
 
 
-def plan(configs: list[dict], overrides: list[str], what: str) -> dict[str, list[dict]]:
-    """``{config_hash: [configuration, ...]}``: each configuration composed and hashed once."""
-    out: dict[str, list[dict]] = {}
-    for h, c in zip(config_hashes(configs, CONF_DIR, overrides, what), configs):
-        out.setdefault(h, []).append(c)
-    return out
-
-
-def write_table(view: studies.Study, base_cfg, out: Path, overrides: list[str], expected: dict):
-    """Write ``view``'s table under ``out`` from the store, with the hashes already planned; the aggregator's
+def write_table(view: studies.Study, base_cfg, out: Path, overrides: list[str], expected: dict,
+                committed: bool = True):
+    """Write ``view``'s table under ``out`` with the hashes already planned: a paper or beyond study from the
+    committed store alone, a user's study from the committed store and the tracking store. The aggregator's
     result, or None after an error (printed)."""
     from .aggregate import aggregate_study, collect_runs
 
     try:
-        runs = collect_runs(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
+        runs = collect_runs(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name),
+                            use_store=view.kind not in ("paper", "beyond") or not committed, committed=committed)
         result = aggregate_study(view, runs, out_dir=out, extra_overrides=overrides, expected=expected)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
     t = result.table
     print(f"{view.name}: {t.runs_used} runs used; table written: {out / (view.name + '.md')}")
+    publish_study(result, out, view, str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
     return result
 
 
@@ -173,28 +142,32 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m adbench_repro.reproduce", description=__doc__.splitlines()[0])
     ap.add_argument("study", help=f"one of {', '.join(studies.available_studies())}")
     ap.add_argument("--quick", action="store_true", help="the study's documented small subset")
-    ap.add_argument("--detectors", default=None, help="comma list, e.g. deepsad,mlp,catboost,xgbod")
-    ap.add_argument("--datasets", default=None, help="comma list of dataset ids")
-    ap.add_argument("--seeds", default=None, help="comma list of the study's seeds, e.g. 1,2,3,4")
+    ap.add_argument("--detectors", default=None,
+                    help="comma list, e.g. deepsad,mlp,catboost,xgbod; detectors the study does not use widen it")
+    ap.add_argument("--datasets", default=None,
+                    help="comma list of dataset ids or families; datasets the study does not use widen it")
+    ap.add_argument("--seeds", default=None,
+                    help="seeds and ranges, e.g. 1,2 or 0-4 or 0,2,5-7; seeds the study does not use widen it")
     ap.add_argument("--jobs", type=int, default=None, help="parallel workers (default: all cores)")
     ap.add_argument("--dry-run", action="store_true", help="print the counts and the time estimate, run nothing")
     ap.add_argument("--no-aggregate", action="store_true")
     ap.add_argument("--out", default=None,
                     help="where the table goes (default: results/ for the paper's and this project's studies, "
                          "results/studies/<name>/ for your own; quick/ below it with --quick)")
-    ap.add_argument("--no-import", action="store_true",
-                    help=f"do not add the committed runs ({RUNS_DIR.relative_to(REPO_ROOT)}/*.csv.gz) to the store first")
+    ap.add_argument("--no-committed", action="store_true",
+                    help="ignore the committed store (results/store/): plan and tabulate from the tracking store only")
+    ap.add_argument("--yes", action="store_true",
+                    help=f"start without asking even when the estimate exceeds {CONFIRM_ABOVE_S / 3600:g} h")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run (e.g. device=cuda)")
     args = ap.parse_intermixed_args(argv)
     os.environ[RESUME_ENV] = "python -m adbench_repro.reproduce " + shlex.join(sys.argv[1:] if argv is None else argv)
     interrupts.interrupt_on_signals()  # SIGTERM ends it like Ctrl-C: runs KILLED, summary, exit 130
     try:  # an unknown study, detector, dataset or seed is a usage error: one line, exit code 2
         outcome = run_study(args.study, quick=args.quick,
-                            detectors=args.detectors.split(",") if args.detectors else None,
-                            datasets=args.datasets.split(",") if args.datasets else None,
-                            seeds=args.seeds.split(",") if args.seeds else None, jobs=args.jobs,
+                            detectors=args.detectors or None, datasets=args.datasets or None,
+                            seeds=args.seeds or None, jobs=args.jobs,
                             dry_run=args.dry_run, aggregate=not args.no_aggregate, out=args.out,
-                            import_committed=not args.no_import, overrides=args.overrides)
+                            committed=not args.no_committed, yes=args.yes, overrides=args.overrides)
     except studies.StudyError as exc:
         ap.error(str(exc))
     except tracking.StoreError as exc:
@@ -219,15 +192,18 @@ class Outcome:
 
 
 def run_study(study: str | Path | studies.Study, *, quick: bool = False, detectors: list[str] | None = None,
-              datasets: list[str] | None = None, seeds: list | None = None, jobs: int | None = None,
+              datasets: list[str] | str | None = None, seeds: list | str | None = None, jobs: int | None = None,
               dry_run: bool = False, aggregate: bool = True, out: str | Path | None = None,
-              import_committed: bool = True, overrides: list[str] | tuple[str, ...] = ()) -> Outcome:
+              committed: bool = True, yes: bool = False, overrides: list[str] | tuple[str, ...] = ()) -> Outcome:
     """Run ``study`` (a name, a spec path or a :class:`studies.Study`), resuming, then aggregate it: what
-    ``python -m adbench_repro.reproduce`` does, callable from Python. Raises :class:`studies.StudyError`
-    for an unknown study, detector, dataset or seed."""
+    ``python -m adbench_repro.reproduce`` does, callable from Python. ``detectors`` / ``datasets`` / ``seeds``
+    select, and widen the study by values it does not use (:func:`studies.widen`; seeds as ``"0-4"`` too).
+    ``committed=False`` ignores the committed store. Raises :class:`studies.StudyError` for an unknown study,
+    detector or dataset, or a bad seed."""
     overrides = list(overrides)
     if not isinstance(study, studies.Study):
         study = studies.load_study(study)
+    study = studies.widen(study, detectors, datasets, seeds)  # values beyond the spec join it (its table too)
     configs = studies.expand(study, quick=quick, detectors=detectors, datasets=datasets, seeds=seeds)
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         base_cfg = compose("config", overrides=list(overrides))
@@ -240,6 +216,11 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
     if missing:
         print(f"{len(missing)} dataset(s) of {study.name} are not under the data root and are left out: "
               f"{', '.join(missing)} (`make data` fetches them)")
+    gpu_rows = sorted({c["detector"] for c in present if c["detector"] in GPU_DETECTORS})
+    if gpu_rows and detectors is None and not _has_gpu(str(base_cfg.device)):
+        present = [c for c in present if c["detector"] not in GPU_DETECTORS]
+        print(f"no GPU here: the {', '.join(gpu_rows)} row(s) are left out (hours per run on a CPU); include them "
+              f"with DETECTORS=... / --detectors {','.join(gpu_rows)},..., or run on a GPU (device=cuda)")
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.WARNING)  # "Creating initial MLflow database tables"
     logging.getLogger("alembic").setLevel(logging.WARNING)
     tracking.check_store(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
@@ -249,32 +230,27 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
     view = study.quick_view() if quick else study
     table_configs = expand_all(view, present, configs)
     if len(table_configs) > 500:
-        print(f"hashing {len(table_configs)} configurations and reading the store ...", flush=True)
-    expected = plan(table_configs, overrides, study.name)
-    by_key = {config_key(c): h for h, cs in expected.items() for c in cs}
+        print(f"hashing {len(table_configs)} configurations and reading the stores ...", flush=True)
+    planned = plan.compose(table_configs, CONF_DIR, overrides, study.name)
+    expected = plan.by_hash(table_configs, planned)
+    by_key = {config_key(c): p.config_hash for c, p in zip(table_configs, planned)}
     distinct = {}
     for c in present:  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
         distinct.setdefault(by_key[config_key(c)], c)
     present = list(distinct.values())
-    done = tracking.finished_hashes(client, exp_id)  # the one planning answer to "done?"
-    if import_committed:
-        if dry_run:  # count the committed runs as done without writing them into the store
-            committed = committed_hashes(set(distinct)) - done
-            if committed:
-                print(f"{len(committed)} run(s) of the study are in the committed results ({RUNS_DIR}) and count "
-                      "as done (imported into the store when the study runs)")
-            done |= committed
-        else:  # every committed run of the table, not only of the selection: the table and its export are
-            # rebuilt from the store, and a filtered run (--detectors ...) must not drop the other rows' runs
-            import_committed_runs(client, exp_id, set(expected), done=done)  # adds the imported hashes to done
-    todo = [c for h, c in distinct.items() if h not in done]
+    state = plan_state([p for p in {p.config_hash: p for p in planned}.values() if p.config_hash in distinct],
+                       client, exp_id, committed)
+    todo = [c for h, c in distinct.items() if h not in state.done]
     workers = jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)
 
     print(f"study {study.name}{' (QUICK)' if quick else ''}: {study.title}")
-    print(f"  {len(present)} runs, {len(present) - len(todo)} already FINISHED in "
-          f"{base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] (by config hash), "
-          f"{len(todo)} to run on {workers} worker(s)")
+    print(f"  {len(present)} runs: {len(state.committed)} in the committed store (results/store/), "
+          f"{len(state.tracked)} FINISHED in {base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] "
+          f"(by config hash and code fingerprint); {len(todo)} to run on {workers} worker(s)")
+    if len(state.stale):
+        print(f"  of those to run, {store.stale_summary(state.stale)}: their runs were made by code that behaves "
+              "otherwise today (docs/development.md#fingerprints)")
     per_det: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
     for c in todo:
@@ -287,12 +263,12 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
         source = "from your runs" if det in measured else "built-in default"
         print(f"  {det:<14} {n:5d} runs x ~{seconds[det] / n:7.1f} s ({source})  ->  ~{t / 3600:6.2f} h")
     print(f"  estimated wall time: ~{total / 3600:.2f} h")
-    if per_det.get("fttransformer"):
-        print(f"  note: FTTransformer on this CPU takes ~{est['fttransformer'] / 60:.0f} min per 10,000-row run. Restrict "
-              f"with e.g. `make reproduce-{study.name} DETECTORS=deepsad,mlp,catboost,xgbod` or run it on a GPU "
-              "(device=cuda).")
     if dry_run:
         return Outcome(0)
+    if todo and total > CONFIRM_ABOVE_S and not yes and not _confirmed(total):
+        print(f"not started: the estimate (~{total / 3600:.1f} h) exceeds {CONFIRM_ABOVE_S / 3600:g} h; restrict it "
+              "(--detectors/--datasets/--seeds, or QUICK=1) or pass --yes", file=sys.stderr)
+        return Outcome(3)
 
     failed = 0
     if todo:  # each run checks its lease again: another sweep on the store may take some first
@@ -307,11 +283,82 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
             return Outcome(130)
         if failed:
             print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
+    if committed and study.kind in ("paper", "beyond"):
+        add_to_store(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name),
+                     set(distinct) - state.committed)
     if aggregate:
         out = Path(out) if out else OUTPUT_ROOT / study.results_dir(quick)
-        result = write_table(view, base_cfg, out, overrides, expected)
+        result = write_table(view, base_cfg, out, overrides, expected, committed)
         return Outcome(1 if failed or result is None else 0, result)
     return Outcome(1 if failed else 0)
+
+
+@dataclass
+class PlanState:
+    """Which planned config hashes are done, and where: ``committed`` (a current run in the committed
+    store), ``tracked`` (a current FINISHED run in the tracking store), ``stale`` (committed-store rows of
+    code that behaves otherwise today, with the components in column ``stale``)."""
+
+    committed: set
+    tracked: set
+    stale: object
+
+    @property
+    def done(self) -> set:
+        return self.committed | self.tracked
+
+
+def plan_state(planned: list, client, experiment_id: str, committed: bool = True) -> PlanState:
+    """Done or not, for each planned configuration (:class:`plan.Planned`): the one answer the dry run, the
+    sweep and the table share. The committed store's rows must match today's fingerprints; the tracking
+    store's answer is the lease's (:func:`lease.done`)."""
+    hashes = {p.config_hash for p in planned}
+    rows = store.read() if committed else store.read().iloc[0:0]
+    rows = rows[rows["tags.config_hash"].isin(hashes)]
+    stale = store.stale(rows)
+    in_store = set(rows["tags.config_hash"]) - set(stale["tags.config_hash"])
+    tracked = lease.done(client, experiment_id, [p for p in planned if p.config_hash not in in_store])
+    return PlanState(in_store, tracked, stale)
+
+
+def add_to_store(tracking_uri: str, experiment: str, hashes: set[str]) -> None:
+    """Put the current FINISHED runs of ``hashes`` in the tracking store into the committed store; runs made
+    from an uncommitted tree are named and left out (commit first, then run)."""
+    from .aggregate.runs import RunsError, latest_per_config, read_mlflow
+
+    try:
+        runs = latest_per_config(read_mlflow(tracking_uri, experiment))
+    except RunsError:
+        return
+    runs = store.current(runs[runs["tags.config_hash"].isin(hashes)]) if len(runs) else runs
+    if runs.empty:
+        return
+    dirty = runs["tags.git_commit"].fillna("unknown").str.endswith(("-dirty", "unknown"))
+    if dirty.any():
+        print(f"{int(dirty.sum())} run(s) made from uncommitted code ({runs.loc[dirty, 'tags.git_commit'].iloc[0]}) are "
+              "not added to the committed store: commit first, then run (python -m adbench_repro.run force=true ...)")
+    counts = store.add(runs[~dirty])
+    if counts["added"] or counts["replaced"]:
+        print(f"committed store: {counts['added']} run(s) added, {counts['replaced']} stale run(s) replaced "
+              f"under {store.STORE_DIR} (commit them with git)")
+
+
+def _has_gpu(device: str) -> bool:
+    if device == "cuda":
+        return True
+    try:
+        import torch
+    except ImportError:
+        return False
+    return device != "cpu" and torch.cuda.is_available()
+
+
+def _confirmed(total_s: float) -> bool:
+    """Ask on a terminal whether to start a long study; False without one."""
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"estimated ~{total_s / 3600:.1f} h; start? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
 
 
 if __name__ == "__main__":

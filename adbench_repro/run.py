@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from . import CONF_DIR as PACKAGE_CONF_DIR
 from . import interrupts, lease, tracking
-from .confighash import config_hash, effective_multiplier
+from .confighash import canonical_json, config_hash, effective_multiplier, result_config
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
 from .provenance import current_sweep_id, git_commit, package_version
@@ -62,9 +62,14 @@ def _sweep_id() -> str:
 
 
 def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
-    """Tags that identify a run (dataset, method, cell keys, provenance)."""
+    """Tags that identify a run (dataset, method, cell keys, provenance, result config and the behavioural
+    fingerprints of its components: :mod:`.fingerprint`)."""
+    from .fingerprint import combined, fingerprints
+
     choices = _choices()
     info = get_dataset(str(cfg.dataset.name))
+    config = result_config(cfg)
+    fps = fingerprints(config)
     return {
         "dataset": info.name,
         "family": info.folder,
@@ -80,6 +85,9 @@ def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
         "device": device,
         "protocol.duplicate_small": str(bool(cfg.protocol.duplicate_small)).lower(),
         "protocol.split": str(cfg.protocol.get("split", "adbench")),
+        "config": canonical_json(config),
+        **{f"fp.{k}": v for k, v in fps.items()},
+        "fingerprint": combined(fps),
     }
 
 
@@ -96,12 +104,14 @@ def run_experiment(cfg: DictConfig) -> dict:
     load_arrays(str(cfg.dataset.name), str(cfg.data.root))  # missing/corrupt file: no FAILED run left behind
     client, exp_id = tracking.open_experiment(cfg.mlflow)
     tags = run_tags(cfg, device)
-    run_name = f"{tags['dataset']}/{tags['augmenter']}x{tags['multiplier']}/{tags['detector']}/{tags['label_ratio']}/s{cfg.seed}"
+    run_name = tracking.run_name(tags)
     held, holder = lease.acquire(client, exp_id, tags, run_name, force=bool(cfg.get("force", False)),
                                  stale_s=float(cfg.mlflow.get("lease_stale_s", 300)),
                                  heartbeat_s=float(cfg.mlflow.get("lease_heartbeat_s", 30)))
     if held is None:
-        return _skipped(run_name, holder)
+        skipped = _skipped(run_name, holder)
+        _say_where(cfg, exp_id, holder.run_id)
+        return skipped
     try:
         tracking.log_batch(client, held.run_id, params=flatten(cfg))
         result = experiment(cfg, device)
@@ -127,7 +137,16 @@ def run_experiment(cfg: DictConfig) -> dict:
     if other is not None:  # another sweep finished this configuration first
         return _skipped(run_name, other)
     log.info("%s  aucroc=%.4f  aucpr=%.4f  (run %s)", run_name, result.aucroc, result.aucpr, held.run_id)
+    _say_where(cfg, exp_id, held.run_id)
     return {"status": "finished", "run_id": held.run_id, "aucroc": result.aucroc, "aucpr": result.aucpr}
+
+
+def _say_where(cfg: DictConfig, exp_id: str, run_id: str) -> None:
+    """A single run (not a sweep's job: its summary speaks for it) says where it went and how to open it."""
+    if not _sweep_id():
+        for line in tracking.where_to_open(str(cfg.mlflow.tracking_uri), str(cfg.mlflow.experiment_name), exp_id,
+                                           run_id).splitlines():
+            log.info(line)
 
 
 def _skipped(run_name: str, holder: lease.Claim) -> dict:

@@ -56,6 +56,10 @@ The aggregator (:mod:`adbench_repro.aggregate`) counts a run for a study exactly
 tag equals the hash of one of these configurations composed from ``conf/``; the column is then chosen
 from the configuration (not from the run's params), so ablation runs never leak into other columns.
 
+:func:`widen` adds seeds, detectors or datasets the spec does not use (``reproduce <study> --seeds 0-4``): new
+seeds and detectors join every sweep block, new datasets the study's list, and the widened study is the user's
+own (``kind: user``), so its table never overwrites the committed results.
+
 CLI: ``python -m adbench_repro.studies`` lists the studies with their run counts;
 ``python -m adbench_repro.studies table1 [--quick] [--format overrides|json]`` prints the configurations.
 """
@@ -65,6 +69,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
@@ -413,16 +418,111 @@ def _parse_selection(raw: Any, labels: list[str], path: Path | None) -> dict | N
 # ----------------------------------------------------------------------------------------- expansion
 
 
-def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | None = None,
-           datasets: Iterable[str] | None = None, seeds: Iterable[int] | None = None) -> list[dict]:
+def parse_seeds(value: Any) -> list[int] | None:
+    """Seeds as given on a command line or in Python -> a list of ints, in order, without repeats:
+    ``"0-4"``, ``"0,2,5-7"``, ``3``, ``range(5)``, ``["0", 1]``; None stays None. A bad one raises
+    :class:`StudyError` with the valid forms."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else [value] if isinstance(value, int) else list(value)
+    out: list[int] = []
+    for item in items:
+        text = str(item).strip()
+        m = re.fullmatch(r"(\d+)\s*-\s*(\d+)", text)
+        if m and int(m.group(1)) <= int(m.group(2)):
+            out += range(int(m.group(1)), int(m.group(2)) + 1)
+        elif re.fullmatch(r"\d+", text) and not isinstance(item, (bool, float)):
+            out.append(int(text))
+        else:
+            raise StudyError(f"seeds: {item!r} is not a seed or a range; write e.g. 0-4, 0,1,2 or 0,2,5-7 "
+                             "(in Python also range(5) or [0, 1])")
+    return list(dict.fromkeys(out))
+
+
+def parse_names(value: Any) -> list[str] | None:
+    """Names as given on a command line or in Python (``"mlp,deepsad"`` or a list) -> a list; None stays None."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return list(dict.fromkeys(str(v).strip() for v in items if str(v).strip()))
+
+
+def _dataset_ids(study: Study, names: list[str]) -> list[str]:
+    """Dataset ids for ``--datasets`` values: ids, short names' errors with "did you mean", families expanded."""
+    out = []
+    for name in names:
+        if name in FAMILIES:
+            out += FAMILIES[name]
+            continue
+        try:
+            out.append(get_dataset(name).name)
+        except ValueError as exc:
+            raise StudyError(f"study {study.name!r}: {exc}") from None
+    return list(dict.fromkeys(out))
+
+
+def widen(study: Study, detectors: Iterable[str] | str | None = None, datasets: Iterable[str] | str | None = None,
+          seeds: Any = None) -> Study:
+    """``study`` widened by the detectors, datasets and seeds it does not use yet (``reproduce --seeds 0-4``):
+    a new seed or detector joins every sweep block, a new dataset the study's datasets (blocks with their own
+    ``dataset`` list keep it), so the widened configurations are planned, reused and run like the spec's.
+    Values the study already uses change nothing (they filter, in :func:`expand`); with nothing new the study
+    is returned as it is. A widened study is the user's own (``kind: user``: its table goes to
+    ``results/studies/<name>/``, never over the committed results) and its title says what was added.
+
+    An unknown detector or dataset raises :class:`StudyError` with "did you mean"; so does a widened
+    configuration that no column of the spec matches.
+    """
+    from .validate import check_value
+
+    seeds, detectors, datasets = parse_seeds(seeds), parse_names(detectors), parse_names(datasets)
+    used_seeds = {s for b in study.sweeps for s in b["seed"]}
+    used_dets = {d for b in study.sweeps for d in b["detector"]}
+    new_seeds = [s for s in seeds or [] if s not in used_seeds]
+    new_dets = [d for d in detectors or [] if d not in used_dets]
+    new_ds = [d for d in _dataset_ids(study, datasets or []) if d not in study.datasets]
+    for key, values in (("seed", new_seeds), ("detector", new_dets)):
+        for v in values:
+            problem = check_value(key, v)
+            if problem:
+                raise StudyError(f"study {study.name!r}: {problem}")
+    if not (new_seeds or new_dets or new_ds):
+        return study
+    if new_ds and all("dataset" in b for b in study.sweeps):
+        raise StudyError(f"study {study.name!r}: every sweep block lists its own datasets, so dataset(s) {new_ds} "
+                         "would join none; add them to a block of the spec")
+    sweeps = [{**b, "seed": b["seed"] + new_seeds, "detector": b["detector"] + new_dets} for b in study.sweeps]
+    quick = dict(study.quick)
+    for key, values in (("seeds", new_seeds), ("detectors", new_dets), ("datasets", new_ds)):
+        if key in quick and values:  # what is asked for by name is in the QUICK table too
+            quick[key] = list(quick[key]) + values
+    added = [f"{what} {', '.join(map(str, values))}" for what, values in
+             (("seeds", new_seeds), ("detectors", new_dets), ("datasets", new_ds)) if values]
+    wide = replace(study, sweeps=sweeps, datasets=study.datasets + new_ds, quick=quick, kind="user",
+                   title=f"{study.title} (widened beyond its spec: {'; '.join(added)})")
+    for config in _product(wide, wide.datasets[:1] + new_ds[:1]):
+        if (config["seed"] in new_seeds or config["detector"] in new_dets or config["dataset"] in new_ds) \
+                and not wide.column_for(config):
+            shown = {k: v for k, v in config.items() if k != "dataset"}
+            raise StudyError(f"study {study.name!r}: the widened configuration {shown} matches no column of the "
+                             f"spec ({', '.join(c.label for c in study.columns)}); widen it in the spec instead")
+    return wide
+
+
+def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | str | None = None,
+           datasets: Iterable[str] | str | None = None, seeds: Any = None) -> list[dict]:
     """One dict of Hydra overrides per run configuration of ``study``, deduplicated, in a stable order.
 
     ``quick`` restricts to the spec's ``quick`` subset (datasets, seeds, and detectors; by default all
-    but :data:`QUICK_EXCLUDED_DETECTORS`). ``detectors`` / ``datasets`` / ``seeds`` further restrict (after
-    ``quick``); a name or seed that the study does not use raises ``StudyError``.
+    but :data:`QUICK_EXCLUDED_DETECTORS`). ``detectors`` / ``datasets`` / ``seeds`` select (after ``quick``;
+    ``seeds`` and ``datasets`` replace its lists): values the study uses restrict it, values it does not use
+    widen it first (:func:`widen`). Seeds may be ranges (``"0-4"``), datasets families; an unknown detector or
+    dataset raises ``StudyError``.
     """
     if isinstance(study, str):
         study = load_study(study)
+    seeds, detectors, datasets = parse_seeds(seeds), parse_names(detectors), parse_names(datasets)
+    study = widen(study, detectors, datasets, seeds)
     ds_all = list(study.datasets)
     seeds_keep = None
     det_keep = None
@@ -431,28 +531,18 @@ def expand(study: Study | str, quick: bool = False, detectors: Iterable[str] | N
         seeds_keep = set(study.quick.get("seeds", [0]))
         det_keep = set(study.quick["detectors"]) if "detectors" in study.quick else None
     if detectors is not None:
-        detectors = list(detectors)
-        used = {d for b in study.sweeps for d in b["detector"]}
-        bad = [d for d in detectors if d not in used]
-        if bad:
-            raise StudyError(f"study {study.name!r}: detector(s) {bad} not used; it uses {sorted(used)}")
         det_keep = set(detectors)
     if seeds is not None:  # replaces the (quick) seed list
-        seeds = [int(s) for s in seeds]
-        used = {s for b in study.sweeps for s in b["seed"]}
-        bad = [s for s in seeds if s not in used]
-        if bad:
-            raise StudyError(f"study {study.name!r}: seed(s) {bad} not used; it uses {sorted(used)}")
         seeds_keep = set(seeds)
     if datasets is not None:  # replaces the (quick) dataset list
-        try:
-            ds_all = [get_dataset(d).name for d in datasets]
-        except ValueError as exc:
-            raise StudyError(f"study {study.name!r}: {exc}") from None
-        bad = [d for d in ds_all if d not in study.datasets]
-        if bad:
-            raise StudyError(f"study {study.name!r}: dataset(s) {bad} are not among its datasets")
+        ds_all = _dataset_ids(study, datasets)
+    return _product(study, ds_all, quick, seeds_keep, det_keep)
 
+
+def _product(study: Study, ds_all: list[str], quick: bool = False, seeds_keep: set | None = None,
+             det_keep: set | None = None) -> list[dict]:
+    """The configurations of ``study``'s sweep blocks on the datasets ``ds_all``, with the seed and detector
+    filters of :func:`expand`."""
     out: dict[tuple, dict] = {}
     for block in study.sweeps:
         keys = [k for k in block if k != "dataset"]

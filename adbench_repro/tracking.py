@@ -229,6 +229,32 @@ def ui_url(experiment_id: str, base: str = "http://127.0.0.1:5000") -> str:
     return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning&viewStateShareKey={RUNS_VIEW_KEY}"
 
 
+def run_url(experiment_id: str, run_id: str, base: str = "http://127.0.0.1:5000") -> str:
+    """The MLflow UI page of one run."""
+    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def where_to_open(tracking_uri: str, experiment_name: str, experiment_id: str, run_id: str) -> str:
+    """Two lines for the console: where run ``run_id`` was recorded (a SQLite store as an absolute path) and how
+    to open it in the MLflow UI (``make mlflow-ui`` for the project's store, ``mlflow ui`` for another file,
+    the server's own address for a tracking server)."""
+    db = sqlite_path(tracking_uri)
+    if db is None:
+        if tracking_uri.startswith(("http://", "https://")):
+            return (f"run {run_id} recorded in {tracking_uri}, experiment {experiment_name}\n"
+                    f"open it: {run_url(experiment_id, run_id, tracking_uri)}")
+        return (f"run {run_id} recorded in {tracking_uri}, experiment {experiment_name}\n"
+                f"open it: mlflow ui --backend-store-uri {tracking_uri}, then {run_url(experiment_id, run_id)}")
+    db = db.resolve()
+    uri = f"sqlite:///{db}"
+    from . import CONF_DIR
+
+    project = db == (CONF_DIR.parent / "mlflow.db").resolve()
+    serve = "make mlflow-ui" if project else f"mlflow ui --backend-store-uri {uri}"
+    return (f"run {run_id} recorded in {uri}, experiment {experiment_name}\n"
+            f"open it: {serve} (serves http://127.0.0.1:5000), then {run_url(experiment_id, run_id)}")
+
+
 def ensure_experiment(client: MlflowClient, name: str) -> str:
     """The id of experiment ``name``, creating it (race-safe) when missing, with the AUCROC runs view."""
 
@@ -287,6 +313,23 @@ def log_batch(client: MlflowClient, run_id: str, metrics: dict | None = None, pa
         with_retries(client.log_batch, run_id, metrics=m[i:i + 100], params=p[i:i + 100], tags=t[i:i + 100])
 
 
+def run_name(tags: dict) -> str:
+    """The readable name of a run in the MLflow UI, from its identifying tags, the same for a run made here and
+    one imported from an export: ``"6_cardio · nng_mix 10x · mlp · 1pct · seed 0"`` (``baseline`` for augmenter
+    ``none``; `` · grouped split`` when not ADBench's split). Not part of the config hash."""
+    def tag(key: str) -> str:
+        value = tags.get(key)
+        return "?" if value is None or str(value) in ("", "nan") else str(value)
+
+    augmenter = tag("augmenter")
+    generated = "baseline" if augmenter == "none" else f"{augmenter} {tag('multiplier')}x"
+    parts = [tag("dataset"), generated, tag("detector"), tag("label_ratio"), f"seed {tag('seed')}"]
+    split = str(tags.get("protocol.split") or "adbench")
+    if split not in ("adbench", "nan"):
+        parts.append(f"{split} split")
+    return " · ".join(parts)
+
+
 #: tags an imported run carries besides its own: the file it came from and its run id in the original store
 IMPORTED_FROM, IMPORTED_RUN_ID = "imported_from", "imported_run_id"
 
@@ -317,8 +360,7 @@ def import_runs(client: MlflowClient, experiment_id: str, runs, source: str, don
         metrics = {k[8:]: float(v) for k, v in row.items() if k.startswith("metrics.") and present(v)}
         start = int(row["start_time"]) if present(row.get("start_time")) else None
         end = int(row["end_time"]) if present(row.get("end_time")) else None
-        name = "/".join(tags.get(k, "?") for k in ("dataset", "augmenter", "detector", "label_ratio")) + " (imported)"
-        run = with_retries(client.create_run, experiment_id, start_time=start, tags=tags, run_name=name)
+        run = with_retries(client.create_run, experiment_id, start_time=start, tags=tags, run_name=run_name(tags))
         log_batch(client, run.info.run_id, metrics=metrics, params=params)
         with_retries(client.set_terminated, run.info.run_id, "FINISHED", end_time=end)
         done.add(h)

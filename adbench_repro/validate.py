@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 
 from . import CONF_DIR
 from .datasets.catalog import FAMILIES, all_datasets
@@ -20,6 +21,8 @@ from .datasets.catalog import FAMILIES, all_datasets
 #: config groups whose value names a file conf/<group>/<name>.yaml, and the command that lists them
 GROUPS = {"dataset": "python -m adbench_repro.datasets", "augmenter": "ls conf/augmenter",
           "detector": "ls conf/detector", "label_ratio": "ls conf/label_ratio"}
+#: a group with at most this many names has them all listed in its error (label ratios, detectors, augmenters)
+LIST_ALL_MAX = 15
 SEED_MAX = 2**32 - 1
 
 
@@ -27,21 +30,52 @@ class ConfigError(ValueError):
     """A setting that cannot work; the message names it and says how to fix it."""
 
 
+def _natural(name: str):
+    """Sort key putting ``5pct`` before ``10pct``."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.split(r"(\d+)", name) if t]
+
+
+def choices(group: str) -> list[str]:
+    """The names of config group ``group`` (``conf/<group>/*.yaml``), in natural order (``1pct`` ... ``100pct``)."""
+    return sorted((p.stem for p in (CONF_DIR / group).glob("*.yaml")), key=_natural)
+
+
 def _names(group: str) -> list[str]:
-    names = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    names = choices(group)
     if group == "dataset":  # families are valid in a multirun (the sweeper expands them)
         names += sorted(FAMILIES)
     return names
 
 
+def _pyod_hint(name: str) -> str:
+    """``detector=pyod detector.name=KNN`` when ``name`` is a PyOD class name, else ''."""
+    from .detectors.pyod_adapter import EXAMPLES, PYOD_MODULES
+
+    known = {n.lower(): n for n in (*EXAMPLES, *PYOD_MODULES)}
+    cls = known.get(name.lower().replace("-", "_"))
+    return f"a PyOD detector is detector=pyod detector.name={cls}; " if cls else ""
+
+
 def unknown_name(group: str, name: str) -> str:
-    """The message for an unknown name in a config group: up to 5 close matches and the listing command."""
+    """The message for an unknown name in a config group: up to 5 close matches, and every valid name of a
+    small group (label ratios, detectors, augmenters) or the dataset families and the listing command."""
     options = _names(group)
-    close = difflib.get_close_matches(name, options, n=5, cutoff=0.6)
+    names = choices(group)
+    close = difflib.get_close_matches(name, options, n=5 if len(names) > LIST_ALL_MAX else 3, cutoff=0.6)
     if group == "dataset" and not close:  # ADBench ids: match the part after the number too
         close = [d.name for d in all_datasets() if name.lower() in d.name.lower()][:5]
+    head = f"unknown {group} '{name}' ({group}={name}); "
+    if group == "detector":
+        head += _pyod_hint(name)
+    if len(names) <= LIST_ALL_MAX:
+        others = [n for n in names if n not in close]
+        if not close:
+            return head + f"did you mean one of {', '.join(names)}?"
+        rest = f" (the others: {', '.join(others)})" if others else ""
+        return head + f"did you mean {', '.join(close)}?{rest}"
     hint = f"did you mean {', '.join(close)}? " if close else ""
-    return f"unknown {group} '{name}' ({group}={name}); {hint}`{GROUPS[group]}` lists them all"
+    families = f"a dataset id or a family ({', '.join(sorted(FAMILIES))}); " if group == "dataset" else ""
+    return head + f"{hint}{families}`{GROUPS[group]}` lists them all"
 
 
 def _is_int(v) -> bool:
@@ -140,3 +174,24 @@ def check_config(cfg) -> None:
         problem = check_value(key, value)
         if problem:
             raise ConfigError(problem)
+
+
+def check_components(cfg, choices: dict[str, str] | None = None) -> None:
+    """Build the configuration's augmenter and detector once (their constructors check their settings) and raise
+    :class:`ConfigError` in one line for a bad setting, instead of Hydra's multi-line ``InstantiationException``
+    in the middle of a run. Cheap: constructors store and check, they fit nothing. ``choices``: the config names
+    (``{"detector": "mlp"}``) for the message; the class name otherwise."""
+    import hydra.utils
+    from hydra.errors import InstantiationException
+    from omegaconf import OmegaConf
+
+    for group in ("augmenter", "detector"):
+        extra = {"seed": 0, "device": "cpu"} if group == "detector" else {}
+        try:
+            hydra.utils.instantiate(cfg[group], **extra)
+        except InstantiationException as exc:
+            cause = exc.__cause__
+            if not isinstance(cause, (ValueError, TypeError)):
+                raise
+            name = (choices or {}).get(group) or str(OmegaConf.select(cfg, f"{group}._target_")).rsplit(".", 1)[-1]
+            raise ConfigError(f"{group}={name}: {str(cause).splitlines()[0]}") from None

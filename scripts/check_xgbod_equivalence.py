@@ -70,14 +70,15 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     from adbench_repro.aggregate.expected import expected_configs
-    from adbench_repro.aggregate.runs import read_run_files
     from adbench_repro.confighash import config_hash
     from adbench_repro.detectors import xgbod
     from adbench_repro.detectors.xgbod import XGBODDetector
     from adbench_repro.studies import load_study
 
     assert Path(xgbod.__file__).is_relative_to(REPO), f"ours must come from {REPO}, not {xgbod.__file__}"
-    runs = read_run_files([REPO / "results" / "runs" / "table1.csv.gz"])
+    from adbench_repro import store
+
+    runs = store.read()
     runs = runs[(runs["tags.detector"] == "xgbod") & (runs["tags.seed"].astype(int) == 0)
                 & runs["tags.augmenter"].isin(["none", "nng_mix"])]
     committed = {r["tags.config_hash"]: r for r in runs.to_dict("records")}

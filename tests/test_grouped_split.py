@@ -92,11 +92,12 @@ def test_unknown_split_is_refused(blobs):
 
 def test_existing_configurations_keep_their_hash():
     """protocol.split=adbench (the default) is left out of the hash: committed runs are found as before."""
+    from adbench_repro import store
     from adbench_repro.studies import expand, load_study
 
     for study, n in (("table1", 30), ("fig4", 10), ("table1_dedup", 10)):
         configs = expand(load_study(study))[:n]
-        committed = set(pd.read_csv(REPO_ROOT / "results" / "runs" / f"{study}.csv.gz")["tags.config_hash"])
+        committed = set(store.read()["tags.config_hash"])
         hashes = config_hashes(configs)
         assert sum(h in committed for h in hashes) >= 0.8 * n  # fig4 shares some baselines with table1
         explicit = config_hashes(configs, extra_overrides=["protocol.split=adbench"])

@@ -124,7 +124,7 @@ def test_sigterm_ends_reproduce_and_its_workers_with_the_runs_killed(tmp_path, a
     spec.write_text("name: slow\ndatasets: [14_glass]\nrows: detector\nsweeps:\n"
                     "  - {label_ratio: [1pct], augmenter: [none], detector: [deepsad], seed: [0, 1, 2]}\n"
                     "columns:\n  - {label: Baseline, match: {augmenter: none}}\n")
-    args = [str(spec), "--no-aggregate", "--no-import", "--jobs", "2", "++detector.epochs=100000",
+    args = [str(spec), "--no-aggregate", "--no-committed", "--jobs", "2", "++detector.epochs=100000",
             f"data.root={adbench_root}", f"mlflow.tracking_uri={uri}", f"hydra.sweep.dir={tmp_path}/sweep"]
     proc = _start(tmp_path, "adbench_repro.reproduce", *args)
     _wait_running(proc, uri, 2)

@@ -57,32 +57,40 @@ def test_import_runs_keeps_tags_params_metrics_and_is_idempotent(tmp_path):
     assert (h1.info.start_time, h1.info.end_time) == (original.info.start_time, original.info.end_time)
 
 
-def test_reproduce_counts_committed_runs_as_done(tmp_path, adbench_root):
-    """A fresh store: the study's runs exported under results/runs/ are imported, and nothing is left."""
-    from adbench_repro.aggregate.runs import export_runs, read_mlflow
-
+def test_committed_runs_count_as_done_in_a_fresh_tracking_store(tmp_path, adbench_root):
+    """A fresh clone has an empty tracking store: the committed store's runs of the study count as done (by
+    config hash and fingerprint), nothing is imported, nothing is left to run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
     env["PYTHONPATH"] = str(REPO_ROOT)  # this checkout's code
-    common = ["table1", "--quick", "--datasets", "45_wine", "--detectors", "mlp", "--seeds", "0",
-              f"data.root={adbench_root}", f"hydra.sweep.dir={tmp_path}/multirun"]
-    first = subprocess.run([sys.executable, "-m", "adbench_repro.reproduce", *common, "--no-aggregate",
-                            "--no-import",  # store a: this run's 8 computed runs, not the repo's committed ones
-                            f"mlflow.tracking_uri=sqlite:///{tmp_path}/a.db"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    runs_dir = tmp_path / "committed"
-    export_runs(read_mlflow(f"sqlite:///{tmp_path}/a.db", "nng-mix"), runs_dir / "table1.csv.gz")
+    out = subprocess.run([sys.executable, "-m", "adbench_repro.reproduce", "table1", "--quick", "--datasets", "45_wine",
+                          "--detectors", "mlp", "--seeds", "0", "--dry-run", f"data.root={adbench_root}",
+                          f"mlflow.tracking_uri=sqlite:///{tmp_path}/fresh.db"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "8 runs: 8 in the committed store" in out.stdout and "0 to run" in out.stdout
+    assert "stale" not in out.stdout
 
-    from adbench_repro import reproduce
 
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/b.db")
-    exp = tracking.ensure_experiment(client, "nng-mix")
-    hashes = tracking.finished_hashes(MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/a.db"),
-                                      tracking.ensure_experiment(MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/a.db"), "nng-mix"))
-    assert len(hashes) == 8
-    assert reproduce.import_committed_runs(client, exp, set(sorted(hashes)[:3]), runs_dir) == 3  # the study's only
-    assert reproduce.import_committed_runs(client, exp, None, runs_dir) == 5
-    assert tracking.finished_hashes(client, exp) == hashes
+def test_a_stale_committed_run_is_planned_again_and_named_by_component(tmp_path, monkeypatch, adbench_root, capsys):
+    """A committed run whose detector fingerprint is not today's is stale: the dry run counts it to run and
+    says which component changed."""
+    from adbench_repro import reproduce, store
+
+    rows = store.read()
+    configs = reproduce.studies.expand(reproduce.studies.load_study("table1"), quick=True, datasets=["45_wine"],
+                                       detectors=["mlp"], seeds=[0])
+    hashes = set(config_hashes(configs))
+    mine = rows[rows["tags.config_hash"].isin(hashes)].drop(columns=["source"]).copy()
+    assert len(mine) == 8
+    mine.loc[mine.index[:3], "tags.fp.detector"] = "000000000000"
+    store.write(mine, tmp_path / "store")
+    monkeypatch.setattr(store, "STORE_DIR", tmp_path / "store")
+    rc = reproduce.main(["table1", "--quick", "--datasets", "45_wine", "--detectors", "mlp", "--seeds", "0",
+                         "--dry-run", f"data.root={adbench_root}", f"mlflow.tracking_uri=sqlite:///{tmp_path}/m.db"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "8 runs: 5 in the committed store" in printed and "3 to run" in printed
+    assert "3 stale (detector: 3)" in printed
 
 
 @pytest.mark.slow  # runs a real study twice, ~55 s
@@ -90,17 +98,17 @@ def test_reproduce_runs_the_study_as_one_sweep_and_a_rerun_does_nothing(tmp_path
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
     env["PYTHONPATH"] = str(REPO_ROOT)  # this checkout's code
     cmd = [sys.executable, "-m", "adbench_repro.reproduce", "table1", "--quick", "--datasets", "45_wine",
-           "--detectors", "mlp", "--no-aggregate", "--no-import", f"data.root={adbench_root}",
+           "--detectors", "mlp", "--no-aggregate", "--no-committed", f"data.root={adbench_root}",
            f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db", f"hydra.sweep.dir={tmp_path}/multirun"]
     first = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert "8 runs, 0 already FINISHED" in first.stdout
+    assert "8 runs: 0 in the committed store (results/store/), 0 FINISHED" in first.stdout
     assert first.stdout.count("[sweep] summary:") == 1  # the 8 columns of the study in ONE multirun
     assert "[sweep] summary: 8 jobs | finished 8 | skipped 0 | failed 0" in first.stdout
     assert (tmp_path / "multirun" / "jobs.yaml").is_file()
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert "8 runs, 8 already FINISHED" in again.stdout
+    assert "8 runs: 0 in the committed store (results/store/), 8 FINISHED" in again.stdout
     assert "[sweep]" not in again.stdout  # nothing left: no sweep at all
     runs = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db").search_runs(
         [tracking.ensure_experiment(MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db"), "nng-mix")])
@@ -149,29 +157,15 @@ def test_artifacts_of_a_sqlite_store_live_beside_it_not_in_the_current_directory
     assert not (tmp_path / "cwd" / "mlruns").exists()
 
 
-def test_dry_run_counts_committed_runs_without_writing_the_store(tmp_path, monkeypatch):
-    from adbench_repro import reproduce
-    from adbench_repro.aggregate.runs import export_runs, read_mlflow
-
-    src = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/src.db")
-    exp = tracking.ensure_experiment(src, "nng-mix")
-    for h in ("aaa", "bbb"):
-        run = src.create_run(exp, tags={"config_hash": h})
-        src.log_batch(run.info.run_id, metrics=[Metric("aucroc", 0.7, 0, 0)])
-        src.set_terminated(run.info.run_id, "FINISHED")
-    export_runs(read_mlflow(f"sqlite:///{tmp_path}/src.db", "nng-mix"), tmp_path / "runs" / "t.csv.gz")
-    assert reproduce.committed_hashes(None, tmp_path / "runs") == {"aaa", "bbb"}
-    assert reproduce.committed_hashes({"aaa", "zzz"}, tmp_path / "runs") == {"aaa"}
-
-
-def test_a_detector_the_study_does_not_use_is_a_one_line_usage_error(capsys):
+def test_an_unknown_detector_is_a_one_line_usage_error(capsys):
+    """(A known detector the study does not use widens it: tests/test_studies.py.)"""
     from adbench_repro.reproduce import main
 
     with pytest.raises(SystemExit) as exc:
-        main(["table7", "--dry-run", "--detectors", "deepsad,mlp"])
+        main(["table7", "--dry-run", "--detectors", "deepsad,mpl"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "study 'table7': detector(s) ['mlp'] not used; it uses ['deepsad']" in err
+    assert "study 'table7': unknown detector 'mpl' (detector=mpl); did you mean mlp?" in err
     assert "Traceback" not in err
 
 
@@ -191,7 +185,8 @@ columns:
 def test_reproduce_composes_each_configuration_once_and_a_user_study_writes_under_its_own_folder(
         tmp_path, monkeypatch, adbench_root):
     """One trip per configuration: the plan composes each once and the aggregator composes nothing; a spec
-    without `kind` (a user's study) puts its table, runs export and compute count in results/studies/<name>/."""
+    without `kind` (a user's study) puts its table and runs export in results/studies/<name>/, and no paper
+    pages (claims, compute)."""
     import hydra
 
     from adbench_repro import reproduce
@@ -215,7 +210,7 @@ def test_reproduce_composes_each_configuration_once_and_a_user_study_writes_unde
     monkeypatch.setattr(reproduce, "compose", counting)
     monkeypatch.setattr(reproduce, "run_sweep", fake_sweep)
     monkeypatch.setattr(reproduce, "OUTPUT_ROOT", tmp_path)
-    rc = reproduce.main([str(spec), "--no-import", f"data.root={adbench_root}",
+    rc = reproduce.main([str(spec), "--no-committed", f"data.root={adbench_root}",
                          f"mlflow.tracking_uri=sqlite:///{tmp_path}/s.db"])
     assert rc == 0
     n_configs = 2 * 2 * 2 * 2  # datasets x augmenters x detectors x seeds
@@ -223,33 +218,6 @@ def test_reproduce_composes_each_configuration_once_and_a_user_study_writes_unde
     assert calls["plan"] == 1 + groups <= n_configs  # the base config, then one per group
     assert calls["after"] == 0  # the aggregator reuses the planned hashes
     out = tmp_path / "results" / "studies" / "mine"
-    assert (out / "mine.md").is_file() and (out / "compute.md").is_file()
+    assert (out / "mine.md").is_file() and (out / "runs" / "mine.csv.gz").is_file()
+    assert not (out / "compute.md").exists() and not (out / "claims.md").exists()
     assert not (tmp_path / "results" / "mine.md").exists()
-
-
-@pytest.mark.slow  # runs a real study twice, ~55 s
-def test_a_filtered_study_keeps_the_other_rows_committed_runs_in_its_export(tmp_path, monkeypatch, adbench_root):
-    """`reproduce fig5 --detectors deepsad,mlp` once rewrote fig5's export without XGBOD's and CatBoost's committed
-    runs: the store had only the selection's. Now every committed run of the table is imported first."""
-    from adbench_repro import reproduce, studies
-    from adbench_repro.aggregate.runs import export_runs, read_mlflow, read_run_files
-
-    study = studies.load_study("table1")
-    configs = [c for c in studies.expand(study, quick=True, datasets=["45_wine"], seeds=[0])
-               if c["detector"] in ("mlp", "catboost")]
-    hashes = config_hashes(configs)
-    src = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/src.db")
-    exp = tracking.ensure_experiment(src, "nng-mix")
-    for h, c in zip(hashes, configs):  # committed runs of both detectors (made on another machine)
-        run = src.create_run(exp, tags={"config_hash": h, **{k: str(v) for k, v in c.items()}})
-        src.log_metric(run.info.run_id, "aucroc", 0.7 if c["detector"] == "mlp" else 0.8)
-        src.set_terminated(run.info.run_id, "FINISHED")
-    export_runs(read_mlflow(f"sqlite:///{tmp_path}/src.db", "nng-mix"), tmp_path / "committed" / "table1.csv.gz")
-    monkeypatch.setattr(reproduce, "RUNS_DIR", tmp_path / "committed")
-
-    out = reproduce.run_study("table1", quick=True, detectors=["mlp"], datasets=["45_wine"], seeds=[0],
-                              out=tmp_path / "out", overrides=[f"data.root={adbench_root}",
-                                                               f"mlflow.tracking_uri=sqlite:///{tmp_path}/dst.db"])
-    assert out.rc == 0  # nothing to run: every MLP configuration is committed
-    exported = read_run_files([tmp_path / "out" / "runs" / "table1.csv.gz"])
-    assert set(exported["tags.config_hash"]) == set(hashes)  # CatBoost's committed runs are still there

@@ -9,7 +9,7 @@ import yaml
 
 from adbench_repro.datasets.catalog import FAMILIES
 from adbench_repro.studies import (STUDY_DIR, StudyError, available_studies, expand, load_study, matches,
-                                   normalise, parse_study, to_override_list)
+                                   normalise, parse_seeds, parse_study, to_override_list, widen)
 
 N_CLASSICAL, N_CV, N_NLP = 47, 61, 13
 DETS = 5
@@ -134,15 +134,80 @@ def test_quick_subset():
     assert {c["seed"] for c in fig7} == {0, 1}
 
 
-def test_expand_filters_reject_unknown_names():
+def test_expand_filters_reject_unknown_names_with_did_you_mean():
     study = load_study("table7")
-    with pytest.raises(StudyError, match="xgbod"):
-        expand(study, detectors=["xgbod"])
-    with pytest.raises(StudyError, match="CIFAR10_0"):
-        expand(study, datasets=["CIFAR10_0"])
+    with pytest.raises(StudyError, match="unknown detector 'xgbodd'.*did you mean xgbod"):
+        expand(study, detectors=["xgbodd"])
     with pytest.raises(StudyError, match="did you mean 6_cardio"):
         expand(study, datasets=["cardio"])
+    with pytest.raises(StudyError, match="'0-x' is not a seed or a range"):
+        expand(study, seeds="0-x")
     assert {c["dataset"] for c in expand(study, datasets=["6_cardio"])} == {"6_cardio"}
+
+
+def test_parse_seeds_takes_ranges_lists_and_python_values():
+    assert parse_seeds("0-4") == [0, 1, 2, 3, 4]
+    assert parse_seeds("0,2,5-7,2") == [0, 2, 5, 6, 7]
+    assert parse_seeds(range(3)) == parse_seeds(["0", 1, "2"]) == [0, 1, 2]
+    assert parse_seeds(3) == [3] and parse_seeds(None) is None
+    for bad in ("4-2", "-1", "a", [1.5], [True]):
+        with pytest.raises(StudyError, match="is not a seed or a range"):
+            parse_seeds(bad)
+
+
+def test_values_beyond_the_spec_widen_it_like_its_own(tmp_path):
+    """--seeds/--detectors/--datasets beyond the spec: the new values join every block and the table (a user study
+    of the same name, so the committed results are never overwritten); values it uses only select."""
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(_spec()))
+    mini = load_study(path)
+    assert widen(mini, seeds=[0], detectors="mlp", datasets=["14_glass"]) is mini  # nothing new
+    configs = expand(mini, seeds="0-2", detectors="mlp,deepsad", datasets="14_glass,42_WBC")
+    assert len(configs) == 2 * 2 * 3 * 2  # augmenters x detectors x seeds x datasets
+    assert Counter(c["seed"] for c in configs) == {0: 8, 1: 8, 2: 8}
+    assert {(c["dataset"], c["detector"]) for c in configs} == {
+        (d, m) for d in ("14_glass", "42_WBC") for m in ("mlp", "deepsad")}
+    wide = widen(mini, seeds="0-2", detectors="mlp,deepsad", datasets="14_glass,42_WBC")
+    assert wide.datasets == ["14_glass", "42_WBC"] and wide.sweeps[0]["seed"] == [0, 1, 2]
+    assert "widened beyond its spec: seeds 1, 2; detectors deepsad; datasets 42_WBC" in wide.title
+    assert all(wide.column_for(c) for c in configs)
+    # the spec's own configurations are among the widened ones, unchanged
+    assert all(c in configs for c in expand(mini))
+    assert expand(mini, seeds=[1]) == [c for c in expand(wide) if c["seed"] == 1 and c["dataset"] == "14_glass"
+                                       and c["detector"] == "mlp"]
+    assert widen(mini, datasets="nlp").datasets == ["14_glass", *FAMILIES["nlp"]]  # a family names its datasets
+    paper = widen(load_study("table7"), seeds=[5])
+    assert paper.kind == "user" and str(paper.results_dir()) == "results/studies/table7"
+    assert str(load_study("table7").results_dir()) == "results"
+
+
+def test_a_widened_configuration_no_column_matches_is_an_error(tmp_path):
+    spec = _spec(columns=[{"label": "Baseline", "match": {"augmenter": "none", "detector": "mlp"}},
+                          {"label": "Mixup", "match": {"augmenter": "mixup"}}])
+    study = parse_study(spec, tmp_path / "mini.yaml")
+    with pytest.raises(StudyError, match=r"widened configuration .*'detector': 'deepsad'.* matches no column"):
+        widen(study, detectors=["deepsad"])
+    assert len(expand(study, seeds=[0, 1])) == 4  # a new seed lands in the columns
+
+
+def test_a_user_study_dry_run_plans_seeds_beyond_its_spec(tmp_path, adbench_root, capsys):
+    """Issue 33: `reproduce <a user study> --seeds 0,1 --dry-run` exits 0 and plans both seeds."""
+    from adbench_repro.reproduce import main
+
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(yaml.safe_dump(_spec(name="mine", datasets=["14_glass", "42_WBC"])))  # seed 0 only
+    rc = main([str(spec), "--seeds", "0,1", "--dry-run", "--no-import", f"data.root={adbench_root}",
+               f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "widened beyond its spec: seeds 1" in out
+    assert "8 runs, 0 already FINISHED" in out  # 2 datasets x 2 augmenters x 2 seeds
+    assert main([str(spec), "--seeds", "0", "--dry-run", "--no-import", f"data.root={adbench_root}",
+                 f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"]) == 0
+    assert "4 runs, 0 already FINISHED" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main([str(spec), "--detectors", "mpl", "--dry-run"])
+    assert exc.value.code == 2 and "did you mean mlp?" in capsys.readouterr().err
 
 
 def test_unknown_study_lists_available():
@@ -222,3 +287,27 @@ def test_kind_decides_where_the_table_goes(tmp_path):
     spec["kind"] = "pape"
     with pytest.raises(StudyError, match="mine.yaml.*kind"):
         parse_study(spec, tmp_path / "mine.yaml")
+
+
+@pytest.mark.slow
+def test_widened_runs_are_run_reused_and_tabled_like_the_specs(tmp_path, adbench_root, monkeypatch):
+    """run_study(<user study>, seeds=...) beyond the spec: the new seed's runs are made, a wider call reuses them
+    (by config hash) and the table counts every seed."""
+    import adbench_repro
+    from helpers import runs_in_store
+
+    monkeypatch.setenv("ADBENCH_DATA", str(adbench_root))
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(yaml.safe_dump(_spec(name="mine", datasets=["45_wine"],
+                                         sweeps=[{"label_ratio": ["1pct"], "augmenter": ["none", "mixup"],
+                                                  "multiplier": [1], "detector": ["mlp"], "seed": [0]}])))
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    options = dict(out=tmp_path / "out", import_committed=False, overrides=[f"mlflow.tracking_uri={uri}"], jobs=1)
+    first = adbench_repro.run_study(str(spec), seeds=range(2), **options)
+    assert sorted(first.table.records["seed"]) == [0, 0, 1, 1]
+    ids = {r.info.run_id for r in runs_in_store(uri)}
+    assert len(ids) == 4
+    second = adbench_repro.run_study(str(spec), seeds="0-2", **options)
+    assert len(ids & {r.info.run_id for r in runs_in_store(uri)}) == 4 and len(runs_in_store(uri)) == 6  # reused
+    assert sorted(second.table.records["seed"]) == [0, 0, 1, 1, 2, 2]
+    assert "widened beyond its spec: seeds 1, 2" in (tmp_path / "out" / "mine.md").read_text()

@@ -200,7 +200,12 @@ def test_job_hashes_match_a_full_composition_of_each_job(hydra_conf):
 
 
 def test_committed_runs_are_found_by_the_hashes_of_their_jobs(hydra_conf):
-    runs = pd.read_csv(ROOT / "results" / "runs" / "table1.csv.gz", compression="gzip")
+    from adbench_repro import store
+
+    runs = store.read()
+    runs = runs[runs["tags.protocol.split"].eq("adbench") & runs["tags.protocol.duplicate_small"].eq("true")
+                & runs["tags.label_ratio"].eq("1pct") & runs["config"].str.contains('"pollution":1.0')
+                & runs["tags.multiplier"].isin(["0", "10"])]
     sample = runs.drop_duplicates(["tags.augmenter", "tags.detector"]).head(12)
     jobs = [[f"dataset={r['tags.dataset']}", f"label_ratio={r['tags.label_ratio']}", f"augmenter={r['tags.augmenter']}",
              f"multiplier={r['tags.multiplier'] or 10}", f"detector={r['tags.detector']}", f"seed={r['tags.seed']}"]

@@ -24,6 +24,7 @@ def clean_env(adbench_root) -> dict:
     (["seed=-1"], "seed"),
     (["protocol.pollution=1.5"], "protocol.pollution"),
     (["device=gpu"], "device"),
+    (["label_ratio=2"], "label_ratio"),
     (["-m", "dataset=6_cardio,99_nope", "detector=mlp"], "dataset"),
 ])
 def test_bad_settings_exit_2_in_one_line_before_any_work(args, setting, tmp_path, adbench_root):
@@ -40,6 +41,21 @@ def test_unknown_names_suggest_close_ones_and_the_listing_command():
     assert "6_cardio" in msg and "python -m adbench_repro.datasets" in msg
     assert "nng_mix" in check_value("augmenter", "nngmix")
     assert check_value("dataset", "classical") is None  # a family is fine (multirun expands it)
+    assert "a dataset id or a family (classical, cv, nlp)" in check_value("dataset", "99_nope")
+
+
+def test_a_small_group_lists_every_valid_name_in_natural_order():
+    assert check_value("label_ratio", 2) == ("unknown label_ratio '2' (label_ratio=2); did you mean one of "
+                                             "1pct, 5pct, 10pct, 20pct, 50pct, 100pct?")
+    msg = check_value("detector", "mpl")
+    assert "did you mean mlp? (the others: catboost, deepsad," in msg and "xgbod)" in msg
+    assert "detector=pyod detector.name=IForest" in check_value("detector", "iforest")
+
+
+def test_the_cli_lists_the_label_ratios(tmp_path, adbench_root):
+    res = run_cli(["label_ratio=2"], cwd=tmp_path, env=clean_env(adbench_root))
+    assert res.returncode == 2 and "1pct, 5pct, 10pct, 20pct, 50pct, 100pct" in res.stderr
+    assert "ls conf/label_ratio" not in res.stderr
 
 
 def test_every_job_of_a_sweep_is_checked_and_all_problems_are_listed():

@@ -17,7 +17,6 @@ from adbench_repro.detectors.xgbod_features import XGBODRepresentation
 
 from helpers import compose_run_config
 
-RUNS = Path(__file__).resolve().parents[1] / "results" / "runs"
 
 
 def pyod_xgbod(X, y, seed):
@@ -72,10 +71,13 @@ def test_test_rows_scored_in_any_batch(adbench_root):
 
 def committed_xgbod_runs(datasets: list[str], n: int) -> pd.DataFrame:
     """``n`` committed XGBOD runs of Table I on ``datasets`` (several augmenters and seeds), fixed sample."""
-    from adbench_repro.aggregate.runs import read_run_files
+    from adbench_repro import store
+    from adbench_repro.aggregate.expected import expected_configs
+    from adbench_repro.studies import load_study
 
-    runs = read_run_files([RUNS / "table1.csv.gz"])
-    runs = runs[(runs["tags.detector"] == "xgbod") & runs["tags.dataset"].isin(datasets)]
+    runs = store.read()
+    table1 = expected_configs(load_study("table1"), keep=lambda c: c["detector"] == "xgbod" and c["dataset"] in datasets)
+    runs = runs[runs["tags.config_hash"].isin(set(table1))]
     return runs.sort_values("tags.config_hash").sample(n=n, random_state=0)
 
 

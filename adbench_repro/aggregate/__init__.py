@@ -1,10 +1,11 @@
 """Aggregate finished MLflow runs into a study's table and figure (``python -m adbench_repro.aggregate``).
 
-Pipeline: read FINISHED runs (MLflow store and/or exported ``.csv.gz`` files) -> keep the latest run per
-config hash -> keep runs whose config hash is one of the study's configurations composed from ``conf/``
-(:mod:`.expected`) -> per cell, mean over seeds per dataset then over datasets (:mod:`.table`) -> write
-``results/<study>.md|.csv|.tex`` (:mod:`.render`), ``results/figures/<study>.png`` (:mod:`.figures`), the
-runs used to ``results/runs/<study>.csv.gz`` (:mod:`.runs`) and, for specs with ``compare``, the paired tests
+Pipeline: read the current FINISHED runs (the committed store ``results/store/``, the MLflow store and/or
+exported ``.csv.gz`` files; one per config hash, stale ones dropped) -> keep runs whose config hash is one of
+the study's configurations composed from ``conf/`` (:mod:`.expected`) -> per cell, mean over seeds per
+dataset then over datasets (:mod:`.table`) -> write ``results/<study>.md|.csv|.tex`` (:mod:`.render`),
+``results/figures/<study>.png`` (:mod:`.figures`), for a user's study the runs used to
+``<out>/runs/<study>.csv.gz`` (:mod:`.runs`) and, for specs with ``compare``, the paired tests
 (:mod:`.stats`) as markers in the table, ``results/<study>_stats.md`` and critical-difference diagrams. A spec
 with ``selection`` tabulates selectors instead of its candidate columns (:mod:`.selection`).
 """
@@ -46,26 +47,31 @@ class AggregateResult:
 
 
 def collect_runs(tracking_uri: str | None = None, experiment: str = DEFAULT_EXPERIMENT,
-                 run_files: Iterable[str | Path] = (), use_store: bool = True) -> pd.DataFrame:
-    """FINISHED runs from the store (unless ``use_store`` is false) and from ``run_files``, latest per hash.
+                 run_files: Iterable[str | Path] = (), use_store: bool = True,
+                 committed: bool = True) -> pd.DataFrame:
+    """The current runs (fingerprints matching today's code, :func:`..store.current`), one per config hash:
+    the committed store's first (``committed``), then the tracking store's (``use_store``; latest per hash),
+    then those of ``run_files``.
 
-    A missing local SQLite store is an error only when no run files are given.
+    A missing local SQLite store is an error only when nothing else is read.
     """
+    from .. import store
+
     run_files = list(run_files)
-    frames = []
+    frames = [store.current(store.read())] if committed else []
     if use_store:
         try:
-            frames.append(read_mlflow(resolve_tracking_uri(tracking_uri), experiment))
+            frames.append(store.current(latest_per_config(read_mlflow(resolve_tracking_uri(tracking_uri), experiment))))
         except RunsError as exc:
-            if not run_files:
+            if not run_files and not committed:
                 raise
-            log.warning("%s; using the --runs files only", exc)
+            log.info("%s; using the committed runs%s", exc, " and the --runs files" if run_files else "")
     if run_files:
-        frames.append(read_run_files(run_files))
+        frames.append(store.current(latest_per_config(read_run_files(run_files))))
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=["run_id", "status", "start_time", "end_time", "tags.config_hash"])
-    return latest_per_config(pd.concat(frames, ignore_index=True))
+    return pd.concat(frames, ignore_index=True).drop_duplicates("tags.config_hash", keep="first").reset_index(drop=True)
 
 
 def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path | None = "results",
@@ -82,6 +88,8 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         study = load_study(study, study_dir)
     if expected is None:
         expected = expected_configs(study, conf_dir, list(extra_overrides))
+    runs_all = runs
+    runs = runs[runs["tags.config_hash"].isin(set(expected))] if len(runs) else runs
     records = records_from_runs(study, runs, expected)
     candidates = records
     if study.selection:  # the table shows selectors, each the candidate it picks (.selection)
@@ -89,11 +97,11 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         study = selection_view(study)
     table = build_table(study, records, load_paper(study, Path(repo_root)))
     table.runs_used = candidates["run_id"].nunique() if len(candidates) else 0
+    table.runs_unmatched = len(runs_all) - len(runs)
     if study.compare and study.rows != "dataset":
         table.stats = study_stats(records, table.rows, table.columns, study.compare.get("baseline"),
                                   study.compare.get("reference"), study.extra_rows)
     used = runs[runs["run_id"].isin(set(candidates["run_id"]))] if len(candidates) else runs.iloc[0:0]
-    table.runs_unmatched = len(runs) - len(runs[runs["tags.config_hash"].isin(set(expected))]) if len(runs) else 0
     result = AggregateResult(table=table, runs=used)
     if out_dir is not None:
         out_dir = Path(out_dir)
@@ -104,28 +112,26 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         fig = plot_study(table, out_dir / "figures")
         if fig is not None:
             result.outputs["figure"] = fig
-        result.outputs["runs"] = export_runs(used, out_dir / "runs" / f"{study.name}.csv.gz")
+        own = study.kind not in ("paper", "beyond")
+        if own:  # a user's study keeps the runs it used beside its table; the paper's are in results/store/
+            result.outputs["runs"] = export_runs(used, out_dir / "runs" / f"{study.name}.csv.gz")
         if table.stats is not None:
             path = out_dir / f"{study.name}_stats.md"
             path.write_text(stats_to_markdown(table))
             result.outputs["stats"] = path
             for row, fr in table.stats.friedman.items():
                 cd_diagram(fr, f"{study.name}: {row}", out_dir / "figures" / f"{study.name}_cd_{row}.png")
-        result.outputs["claims"] = write_claims(out_dir)
-        (out_dir / "compute.md").write_text(compute_markdown(sorted((out_dir / "runs").glob("*.csv.gz"))))
-        result.outputs["compute"] = out_dir / "compute.md"
+        if not own:  # claims and compute pages are the paper's and this project's
+            result.outputs["claims"] = write_claims(out_dir)
+            (out_dir / "compute.md").write_text(compute_markdown())
+            result.outputs["compute"] = out_dir / "compute.md"
         if study.name in LEAKAGE_STUDIES:  # Table I vs its controls on the small datasets
             found = {study.name: records}
             for name in LEAKAGE_STUDIES:
-                if name == study.name:
-                    continue
-                other = load_study(name, study_dir)
-                other_runs = runs
-                export = out_dir / "runs" / f"{name}.csv.gz"  # its runs, when not among the inputs
-                if export.is_file():
-                    other_runs = latest_per_config(pd.concat([runs, read_run_files([export])], ignore_index=True))
-                found[name] = records_from_runs(other, other_runs,
-                                                expected_configs(other, conf_dir, list(extra_overrides)))
+                if name != study.name:
+                    other = load_study(name, study_dir)
+                    want = expected_configs(other, conf_dir, list(extra_overrides))
+                    found[name] = records_from_runs(other, runs_all[runs_all["tags.config_hash"].isin(set(want))], want)
             result.outputs["leakage"] = write_leakage(out_dir, found["table1"],
                                                       {k: v for k, v in found.items() if k != "table1"}, table.columns)
     return result

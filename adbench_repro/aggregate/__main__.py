@@ -9,6 +9,7 @@ import sys
 from ..studies import StudyError, available_studies, dump_study, load_study
 from . import REPO_ROOT, aggregate_study, collect_runs
 from .expected import CONF_DIR, ComposeError
+from .publish import publish_study
 from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError
 
 
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "results/studies/<name>/ for your own; quick/ below it with --quick)")
     ap.add_argument("--quick", action="store_true",
                     help="the study's QUICK subset only (its datasets, seeds and detectors; title says QUICK)")
+    ap.add_argument("--no-publish", action="store_true",
+                    help="do not log the study to the MLflow store as a run of <experiment>-studies (also: "
+                         "ADBENCH_NO_PUBLISH=1; never with --no-store)")
     ap.add_argument("--conf-dir", default=str(CONF_DIR), help="Hydra config folder (default: the repo's conf/)")
     ap.add_argument("overrides", nargs="*",
                     help="Hydra overrides the runs were made with on top of the study (as given to reproduce), "
@@ -66,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
           f"ignored); {len(study.datasets) - len(t.missing_datasets)}/{len(study.datasets)} datasets have runs")
     for kind, path in result.outputs.items():
         print(f"  {kind}: {path}")
+    if not (args.no_store or args.no_publish):
+        publish_study(result, out, study, args.tracking_uri, args.experiment)
     return 0
 
 

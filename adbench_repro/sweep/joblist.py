@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ..overrides import override_key
+from ..plan import override_key
 
 
 class JobsFileError(ValueError):

@@ -13,7 +13,7 @@ from typing import Callable, TextIO
 from hydra.core.utils import JobReturn, JobStatus, filter_overrides
 
 from .. import interrupts
-from ..overrides import override_key
+from ..plan import override_key
 
 FINISHED, SKIPPED, FAILED, KILLED = "finished", "skipped", "failed", "killed"
 

@@ -33,7 +33,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import filter_overrides
 from omegaconf import OmegaConf
 
-from adbench_repro import interrupts, lease, tracking
+from adbench_repro import interrupts, lease, plan, tracking
 from adbench_repro.provenance import SWEEP_ID_ENV, new_sweep_id
 from adbench_repro.datasets import resolve_data_root
 from adbench_repro.sweep import leftover
@@ -122,9 +122,10 @@ class AdbenchSweeper(BasicSweeper):
         if not jobs or not self._wants_skip_finished(jobs):
             return jobs
         loader = self.hydra_context.config_loader
-        hashes = leftover.job_hashes(lambda ov: loader.load_sweep_config(self.config, ov), jobs)
+        planned = plan.compose(jobs, composer=lambda ov: loader.load_sweep_config(self.config, ov))
+        hashes = [p.config_hash for p in planned]
         client, exp_id = self._store()
-        done = tracking.finished_hashes(client, exp_id)
+        done = lease.done(client, exp_id, planned)
         left = [j for j, h in zip(jobs, hashes) if h not in done]
         for i, (j, h) in enumerate(zip(jobs, hashes)):
             if h in done:
