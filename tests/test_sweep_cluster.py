@@ -142,14 +142,30 @@ def test_sbatch_refusals_name_the_setting_to_change():
     refusal = slurm_launcher.refusal
     err = ("Job submission failed\nsbatch: error: CPU count per node can not be satisfied\n"
            "sbatch: error: Batch job submission failed: Requested node configuration is not available")
-    assert refusal(RuntimeError(err), {"cpus_per_task": 4, "mem_gb": 16}) == (
-        "sbatch refused the sweep's job: CPU count per node can not be satisfied; Batch job submission failed: "
+    assert refusal(err, {"cpus_per_task": 4, "mem_gb": 16}) == (
+        "SLURM refused the sweep's job: CPU count per node can not be satisfied; Batch job submission failed: "
         "Requested node configuration is not available: lower hydra.launcher.cpus_per_task (now 4) to the CPUs "
         "of a node (sinfo -o %c)")
-    assert refusal(RuntimeError("sbatch: error: Batch job submission failed: Invalid job array specification"),
+    assert refusal("sbatch: error: Batch job submission failed: Invalid job array specification",
                    {"max_array_size": 1500}).endswith(
         "set hydra.launcher.max_array_size (now 1500) below the cluster's MaxArraySize (scontrol show config | "
         "grep MaxArraySize)")
+
+
+def test_tasks_slurm_will_never_start_are_a_one_line_error_not_an_endless_wait(monkeypatch):
+    pytest.importorskip("submitit")
+    from adbench_repro.validate import ConfigError
+
+    watcher = _Watcher({"9_0": ["PENDING"], "9_1": ["PENDING"]})
+    jobs = [_Job("9_0", watcher), _Job("9_1", watcher)]
+    asked = []
+    monkeypatch.setattr(slurm_launcher.subprocess, "run", lambda cmd, **kw: asked.append(cmd) or SimpleNamespace(
+        stdout="PartitionConfig\nPartitionConfig\n"))  # squeue's reason: more CPUs per task than a node has
+    launcher = slurm_launcher.AdbenchSlurmLauncher(poll_s=0, submitit_folder="/sweep/.submitit/%j", cpus_per_task=4)
+    with pytest.raises(ConfigError, match=r"SLURM refused the sweep's job: its tasks stay PENDING \(PartitionConfig\): "
+                                          r"lower hydra.launcher.cpus_per_task \(now 4\)"):
+        launcher._collect(jobs, OVERRIDES[:2], 0)
+    assert asked == [["squeue", "-h", "-o", "%r", "-j", "9"]]  # one squeue for the array
 
 
 def test_dry_run_of_a_slurm_sweep_shows_its_arrays_and_submits_nothing(tmp_path, adbench_root):

@@ -13,6 +13,7 @@ Needs the ``slurm`` extra (``hydra-submitit-launcher``); without it this launche
 
 import logging
 import re
+from collections import defaultdict
 import subprocess
 import time
 from dataclasses import dataclass
@@ -54,21 +55,36 @@ def array_plan(n_jobs: int, max_array_size: int, parallelism: Optional[int], fir
             for k, r in enumerate(chunks)]
 
 
-#: sbatch refusals -> the setting to change
+#: SLURM's refusals (sbatch's errors, or why squeue says a task will never start) -> the setting to change
 REFUSALS = (("CPU count per node", "lower hydra.launcher.cpus_per_task (now {cpus_per_task}) to the CPUs of a node "
              "(sinfo -o %c)"),
             ("Memory specification", "lower hydra.launcher.mem_gb (now {mem_gb}) to a node's memory (sinfo -o %m)"),
             ("job array", "set hydra.launcher.max_array_size (now {max_array_size}) below the cluster's MaxArraySize "
-             "(scontrol show config | grep MaxArraySize)"))
+             "(scontrol show config | grep MaxArraySize)"),
+            ("PartitionConfig", "lower hydra.launcher.cpus_per_task (now {cpus_per_task}), mem_gb (now {mem_gb}) or "
+             "gpus_per_node (now {gpus_per_node}) to what a node of the partition has (sinfo -o '%c %m %G')"),
+            ("PartitionTimeLimit", "lower hydra.launcher.timeout_min (now {timeout_min}) to the partition's MaxTime"))
+#: squeue reasons of a pending task that SLURM will never start
+NEVER = ("PartitionConfig", "PartitionTimeLimit", "PartitionNodeLimit", "BadConstraints")
 
 
-def refusal(exc: BaseException, settings: dict) -> str:
-    """One line for an sbatch refusal: sbatch's own error and the setting to change."""
-    errors = re.findall(r"sbatch: error: ([^\n]+)", str(exc)) or str(exc).strip().splitlines()[-1:]
-    said = "; ".join(dict.fromkeys(e.strip() for e in errors)) or type(exc).__name__
-    fix = next((f.format(**settings) for key, f in REFUSALS if key.lower() in said.lower()),
+def refusal(text: str, settings: dict) -> str:
+    """One line for a refusal: SLURM's own error (``sbatch: error: ...`` lines of ``text``) and the setting to change."""
+    errors = re.findall(r"sbatch: error: ([^\n]+)", text) or text.strip().splitlines()[-1:]
+    said = "; ".join(dict.fromkeys(e.strip() for e in errors))
+    fix = next((f.format_map(defaultdict(lambda: "?", settings)) for key, f in REFUSALS if key.lower() in said.lower()),
                "check hydra.launcher.partition, cpus_per_task, mem_gb, gpus_per_node and timeout_min against sinfo")
-    return f"sbatch refused the sweep's job: {said}: {fix}"
+    return f"SLURM refused the sweep's job: {said}: {fix}"
+
+
+def never_starts(arrays: list[str]) -> Optional[str]:
+    """Why SLURM will never start a pending task of ``arrays`` (one ``squeue``), or None."""
+    try:
+        out = subprocess.run(["squeue", "-h", "-o", "%r", "-j", ",".join(arrays)], capture_output=True, text=True,
+                             timeout=60).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return next((r for r in NEVER if r in out), None)
 
 
 def lost_task(job: Any, overrides: Sequence[str], state: str) -> JobReturn:
@@ -143,7 +159,7 @@ if SlurmQueueConf is not None:
                     try:
                         submitted = executor.map_array(self, *zip(*args[chunk.start:chunk.stop]))
                     except FailedJobError as exc:
-                        raise ConfigError(refusal(exc, {**self.params, "max_array_size": self.max_array_size})) from None
+                        raise ConfigError(refusal(str(exc), self._settings())) from None
                     jobs.extend(submitted)
                     log.info("submitted %s: SLURM job %s", line, submitted[0].job_id.split("_")[0])
                 return self._collect(jobs, job_overrides, initial_job_idx)
@@ -174,14 +190,20 @@ if SlurmQueueConf is not None:
             pending = set(range(len(jobs)))
             while pending:
                 jobs[0].watcher.update()  # one sacct for every array of the sweep
+                states = {i: jobs[i].watcher.get_state(jobs[i].job_id, mode="cache") for i in pending}
+                reason = "PENDING" in states.values() and never_starts(sorted({j.job_id.split("_")[0] for j in jobs}))
+                if reason:  # e.g. more CPUs per task than a node has: sbatch took it, but it would wait forever
+                    raise ConfigError(refusal(f"sbatch: error: its tasks stay PENDING ({reason})", self._settings()))
                 for i in sorted(pending):
-                    state = jobs[i].watcher.get_state(jobs[i].job_id, mode="cache")
                     if jobs[i].paths.result_pickle.exists() or jobs[i].watcher.is_done(jobs[i].job_id, mode="cache"):
-                        self._take(i, jobs, job_overrides, first, state)
+                        self._take(i, jobs, job_overrides, first, states[i])
                         pending.discard(i)
                 if pending:
                     time.sleep(self.poll_s)
             return [self._collected[i] for i in range(len(jobs))]
+
+        def _settings(self) -> dict:
+            return {**self.params, "max_array_size": self.max_array_size}
 
         def _take(self, i: int, jobs: list, job_overrides, first: int, state: str) -> None:
             job = jobs[i]
