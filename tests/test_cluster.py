@@ -119,7 +119,8 @@ def test_a_task_at_its_real_time_limit_without_a_warning_signal_leaves_its_run_k
 
     experiment = f"e2e-{uuid.uuid4().hex[:8]}"
     jobs = tmp_path / "jobs.yaml"
-    jobs.write_text(f"- [dataset={SLOW}, augmenter=none, detector=deepsad, detector.epochs=100000, seed=0]\n")  # hours
+    # ~5 min of fitting, while the behavioural fingerprint's probe fit (run_tags, before the run exists) takes seconds
+    jobs.write_text(f"- [dataset={SLOW}, augmenter=none, detector=deepsad, detector.epochs=10000, seed=0]\n")
     # SLURM's own limit: SIGTERM (twice: to the step and the batch script), SIGKILL KillWait=10 s later
     sweep = _sweep(cluster, tmp_path, "limit", experiment, jobs, "hydra.launcher.timeout_min=1",
                    "hydra.launcher.signal_delay_s=0")

@@ -11,6 +11,8 @@
 Needs the ``slurm`` extra (``hydra-submitit-launcher``); without it this launcher is not registered.
 """
 
+import contextlib
+import io
 import logging
 import re
 from collections import defaultdict
@@ -156,10 +158,13 @@ if SlurmQueueConf is not None:
             try:
                 for line, chunk in zip(self.plan(len(args), initial_job_idx),
                                        array_chunks(len(args), self.max_array_size)):
-                    try:
-                        submitted = executor.map_array(self, *zip(*args[chunk.start:chunk.stop]))
+                    try:  # sbatch's stderr, which submitit echoes, comes back in its error or as a warning
+                        with contextlib.redirect_stderr(io.StringIO()) as said:
+                            submitted = executor.map_array(self, *zip(*args[chunk.start:chunk.stop]))
                     except FailedJobError as exc:
                         raise ConfigError(refusal(str(exc), self._settings())) from None
+                    if said.getvalue().strip():
+                        log.warning("%s", said.getvalue().strip())
                     jobs.extend(submitted)
                     log.info("submitted %s: SLURM job %s", line, submitted[0].job_id.split("_")[0])
                 return self._collect(jobs, job_overrides, initial_job_idx)
