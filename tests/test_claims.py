@@ -24,7 +24,8 @@ ALL_ROWS = ["deepsad", "xgbod", "mlp", "fttransformer", "catboost"]
 
 
 def claim(tmp_path, cid: str):
-    return next(c for c in build_claims(tmp_path) if c.id == cid)
+    (c,) = build_claims(tmp_path, ids=[cid])
+    return c
 
 
 def _norm(text: str) -> str:

@@ -882,10 +882,18 @@ CHECKS: dict[str, Callable[[StudyResult, Claim], None]] = {
     "per_dataset": check_per_dataset, "only": check_only, "best_setting": check_best_setting}
 
 
-def build_claims(out_dir: str | Path, claims_file: str | Path = CLAIMS_FILE) -> list[Claim]:
-    """Evaluate every claim of ``claims_file`` from the long tables under ``out_dir``."""
+def build_claims(out_dir: str | Path, claims_file: str | Path = CLAIMS_FILE,
+                 ids: list[str] | None = None) -> list[Claim]:
+    """Evaluate every claim of ``claims_file`` (or only those whose id is in ``ids``) from the long tables under
+    ``out_dir``."""
     out = []
-    for claim in load_claims(claims_file):
+    claims = load_claims(claims_file)
+    unknown = sorted(set(ids or []) - {c.id for c in claims})
+    if unknown:
+        raise ClaimsError(f"{claims_file}: no claim with id {', '.join(unknown)}")
+    for claim in claims:
+        if ids is not None and claim.id not in ids:
+            continue
         s = load(Path(out_dir), claim.study)
         if s is None:
             claim.why = f"no table yet: make reproduce-{claim.study}"
