@@ -23,7 +23,7 @@ from ..studies import STUDY_DIR, Study, load_study
 from .claims import write_claims
 from .expected import CONF_DIR, expected_configs
 from .leakage import write_leakage
-from .selection import select, selection_markdown, selection_view
+from .selection import ORACLE_PER_SEED, select, selection_markdown, selection_view
 from .figures import plot_study
 from .render import stats_to_markdown, to_markdown, write_outputs
 from .stats import cd_diagram, study_stats
@@ -93,7 +93,8 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
     records = records_from_runs(study, runs, expected)
     candidates = records
     if study.selection:  # the table shows selectors, each the candidate it picks (.selection)
-        records = select(study, candidates, runs)
+        selected = select(study, candidates, runs)
+        records = selected[selected["column"] != ORACLE_PER_SEED]  # reported beside the table, not in it
         study = selection_view(study)
     table = build_table(study, records, load_paper(study, Path(repo_root)))
     table.runs_used = candidates["run_id"].nunique() if len(candidates) else 0
@@ -108,7 +109,7 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         result.outputs = write_outputs(table, out_dir)
         if study.selection:
             md = result.outputs["md"]
-            md.write_text(md.read_text() + "\n" + selection_markdown(study, records, table.stats.pairwise))
+            md.write_text(md.read_text() + "\n" + selection_markdown(study, selected, table.stats.pairwise))
         fig = plot_study(table, out_dir / "figures")
         if fig is not None:
             result.outputs["figure"] = fig
