@@ -68,17 +68,25 @@ def main(argv=None) -> int:
     runs["clean"] = ~runs["tags.git_commit"].str.endswith("-dirty")
     n_values = runs.groupby("tags.config_hash")["metrics.aucroc"].nunique()
     conflicts = set(n_values[n_values > 1].index)
-    from_whole = set(runs.loc[runs["tags.git_commit"].isin(whole), "tags.config_hash"])
-    order = runs.sort_values(["has_signals", "clean", "start_time"], ascending=False)
+    in_whole = runs["tags.git_commit"].isin(whole)
+    from_whole = set(runs.loc[in_whole, "tags.config_hash"])
+    others = runs[~in_whole]
+    n_other = others.groupby("tags.config_hash")["metrics.aucroc"].nunique()
+    unresolved = set(n_other[n_other > 1].index) - set(reruns.index)  # conflicts outside the rerun groups
+    order = others.sort_values(["has_signals", "clean", "start_time"], ascending=False)
     one = order.drop_duplicates("tags.config_hash").set_index("tags.config_hash")
-    take_rerun = conflicts | from_whole
-    lacking = sorted(h for h in take_rerun if h not in reruns.index)
-    print(f"{len(conflicts)} conflicting hashes, {len(from_whole)} in whole-rerun groups {sorted(whole)}; "
-          f"{len(lacking)} of them without a rerun (left out)")
+    # a configuration of a whole-rerun group or with conflicting results takes its rerun; without one, the run
+    # of another group (committed or verified below) stands; a conflict outside those groups needs a rerun
+    take_rerun = (conflicts | from_whole) & set(reruns.index)
+    lacking = from_whole - set(reruns.index) - set(one.index)
+    print(f"{len(conflicts)} conflicting hashes, {len(from_whole)} in whole-rerun groups {sorted(whole)}: "
+          f"{len(take_rerun)} take their rerun, {len(lacking)} have no other run (left out); "
+          f"{len(unresolved)} conflicts outside those groups without a rerun (left out)")
     for h in sorted(conflicts & set(reruns.index)):
         values = sorted(runs.loc[runs["tags.config_hash"] == h, "metrics.aucroc"].unique())
         if float(reruns.at[h, "metrics.aucroc"]) not in values:
             print(f"  conflict {h}: rerun {reruns.at[h, 'metrics.aucroc']} matches none of {values}")
+    one = one[~one.index.isin(unresolved)]
 
     # 2. verification of the other dirty groups by their sampled reruns
     today = dt.date.today().isoformat()

@@ -196,13 +196,13 @@ def test_a_user_study_dry_run_plans_seeds_beyond_its_spec(tmp_path, adbench_root
 
     spec = tmp_path / "mine.yaml"
     spec.write_text(yaml.safe_dump(_spec(name="mine", datasets=["14_glass", "42_WBC"])))  # seed 0 only
-    rc = main([str(spec), "--seeds", "0,1", "--dry-run", "--no-import", f"data.root={adbench_root}",
+    rc = main([str(spec), "--seeds", "0,1", "--dry-run", "--no-committed", f"data.root={adbench_root}",
                f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "widened beyond its spec: seeds 1" in out
     assert "8 runs, 0 already FINISHED" in out  # 2 datasets x 2 augmenters x 2 seeds
-    assert main([str(spec), "--seeds", "0", "--dry-run", "--no-import", f"data.root={adbench_root}",
+    assert main([str(spec), "--seeds", "0", "--dry-run", "--no-committed", f"data.root={adbench_root}",
                  f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"]) == 0
     assert "4 runs, 0 already FINISHED" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
@@ -302,7 +302,7 @@ def test_widened_runs_are_run_reused_and_tabled_like_the_specs(tmp_path, adbench
                                          sweeps=[{"label_ratio": ["1pct"], "augmenter": ["none", "mixup"],
                                                   "multiplier": [1], "detector": ["mlp"], "seed": [0]}])))
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    options = dict(out=tmp_path / "out", import_committed=False, overrides=[f"mlflow.tracking_uri={uri}"], jobs=1)
+    options = dict(out=tmp_path / "out", committed=False, overrides=[f"mlflow.tracking_uri={uri}"], jobs=1)
     first = adbench_repro.run_study(str(spec), seeds=range(2), **options)
     assert sorted(first.table.records["seed"]) == [0, 0, 1, 1]
     ids = {r.info.run_id for r in runs_in_store(uri)}
