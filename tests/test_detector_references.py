@@ -10,7 +10,9 @@ detectors here ~0.8-0.95):
 - pyod's ``DevNet`` (``pyod.models.devnet``): a torch port with a 1000-unit hidden layer (ADBench's
   Keras code: 20), no balanced batches and a fresh reference sample per step; it seeds numpy and torch
   globally *at import* and draws from the global RNGs, so each fit runs inside
-  :func:`~adbench_repro.detectors.rng.seeded_global_rngs` (reproducible, and no leak into the suite);
+  :func:`~adbench_repro.detectors.rng.seeded_global_rngs` (reproducible, and no leak into the suite).
+  Its loss has a shape bug (see :func:`pyod_devnet`) that inverts its scores; the check patches that one
+  line for the duration of the fit;
 - deepod's ``PReNet`` and ``FeaWAD`` (``deepod.models.tabular``; MLP 100-50 -> 128, batch 64, 100 epochs).
   deepod 0.4.1 pins ``torch<1.13.1``, which conflicts with this project's torch, so it is not a dependency
   (not even an extra): ``pip install --no-deps deepod==0.4.1`` into the venv runs it on torch 2.13; without
@@ -70,13 +72,25 @@ def isolated(seed: int):
         random.setstate(state)
 
 
-def pyod_devnet(seed: int, X, y, X_test) -> np.ndarray:
-    with isolated(seed):
-        from pyod.models.devnet import DevNet  # seeds the global RNGs at import: inside the block
+def pyod_devnet(seed: int, X, y, X_test, fix_loss: bool = True) -> np.ndarray:
+    """pyod's DevNet, seeded; ``fix_loss`` flattens the network's (batch, 1) output before pyod's deviation loss.
 
-        model = DevNet(device="cpu")
-        model.fit(X, y)
-        return np.asarray(model.decision_function(X_test), dtype=float)
+    pyod 3.6.7's ``deviation_loss`` multiplies the (batch, 1) output by the (batch,) labels, which broadcasts
+    to a (batch, batch) matrix: every row is pushed towards both targets and the scores come out inverted
+    or random (AUCROC 0.0007 / 0.50 / 0.25 on 4_breastw / 6_cardio / 29_Pima seed 0). Flattening is the
+    one-line fix; the rest of pyod's DevNet is used as it is."""
+    with isolated(seed):
+        import pyod.models.devnet as pyod_devnet_module  # seeds the global RNGs at import: inside the block
+
+        original = pyod_devnet_module.deviation_loss
+        if fix_loss:
+            pyod_devnet_module.deviation_loss = lambda y_true, y_pred: original(y_true, y_pred.reshape(-1))
+        try:
+            model = pyod_devnet_module.DevNet(device="cpu")
+            model.fit(X, y)
+            return np.asarray(model.decision_function(X_test), dtype=float)
+        finally:
+            pyod_devnet_module.deviation_loss = original
 
 
 def deepod_model(cls_name: str):
@@ -113,7 +127,16 @@ def test_devnet_matches_pyod(adbench_root):
     assert abs(mine - theirs) <= TOLERANCE
 
 
-@pytest.mark.parametrize(("name", "reference"), [("prenet", "PReNet"), ("feawad", "FeaWAD")])
+#: deepod 0.4.1 run on torch 2.13 (it pins torch<1.13.1; installed with --no-deps), 2026-12-04: its PReNet scores
+#: near random (mean AUCROC 0.59 over the 9 splits, 0.48-0.65 on 4_breastw, where ours has 0.91 and 0.98-1.00)
+#: and its FeaWAD returns NaN scores on 4_breastw seed 0. Not usable as a reference in this environment; strict,
+#: so a deepod that starts agreeing turns these into failures to look at.
+DEEPOD_BROKEN = pytest.mark.xfail(strict=True, reason="deepod 0.4.1 on torch 2.13: PReNet near-random scores, "
+                                  "FeaWAD NaN scores (see DEEPOD_BROKEN)")
+
+
+@pytest.mark.parametrize(("name", "reference"), [pytest.param("prenet", "PReNet", marks=DEEPOD_BROKEN),
+                                                 pytest.param("feawad", "FeaWAD", marks=DEEPOD_BROKEN)])
 def test_weakly_supervised_match_deepod(name, reference, adbench_root):
     mine, theirs, _ = compare(name, deepod_model(reference), adbench_root)
     assert abs(mine - theirs) <= TOLERANCE
