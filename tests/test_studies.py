@@ -38,6 +38,7 @@ EXPECTED_RUNS = {
     "table2_sigma": N_CV * 1 * 3 * 5,           # beyond the paper: MLP, 3 columns, 5 seeds
     "table3_sigma": N_NLP * 1 * 3 * 5,
     "table1_uniform": N_CLASSICAL * 4 * 3 * 5,  # beyond the paper: Baseline, NNG-Mix, Uniform; 4 CPU detectors
+    "families": N_CLASSICAL * 10 * 3 * 5,       # beyond the paper: the 4 CPU detectors + 6 of ADBench's, 3 columns
 }
 
 
@@ -311,3 +312,17 @@ def test_widened_runs_are_run_reused_and_tabled_like_the_specs(tmp_path, adbench
     assert len(ids & {r.info.run_id for r in runs_in_store(uri)}) == 4 and len(runs_in_store(uri)) == 6  # reused
     assert sorted(second.table.records["seed"]) == [0, 0, 1, 1, 2, 2]
     assert "widened beyond its spec: seeds 1, 2" in (tmp_path / "out" / "mine.md").read_text()
+
+
+def test_families_reuses_table1_uniform_for_the_four_detectors_run_before():
+    """Issue 32 item 3: the 4 CPU detectors' configurations are table1_uniform's (reused, not rerun); the 6 new
+    detectors get the same three columns."""
+    study = load_study("families")
+    previous = {tuple(sorted(map(str, c.items()))) for c in expand(load_study("table1_uniform"))}
+    mine = expand(study)
+    old = [c for c in mine if c["detector"] in ("deepsad", "mlp", "catboost", "xgbod")]
+    assert len(old) == len(previous) and all(tuple(sorted(map(str, c.items()))) in previous for c in old)
+    new = [c for c in mine if c not in old]
+    assert {c["detector"] for c in new} == {"devnet", "prenet", "feawad", "rf", "lightgbm", "xgboost"}
+    assert {c["augmenter"] for c in new} == {"none", "nng_mix", "uniform"}
+    assert {c["label_ratio"] for c in mine} == {"1pct"} and {c["seed"] for c in mine} == {0, 1, 2, 3, 4}
