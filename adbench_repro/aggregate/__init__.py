@@ -77,8 +77,9 @@ def collect_runs(tracking_uri: str | None = None, experiment: str = DEFAULT_EXPE
 def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path | None = "results",
                     conf_dir: str | Path = CONF_DIR, repo_root: str | Path = REPO_ROOT,
                     study_dir: str | Path = STUDY_DIR, extra_overrides: Iterable[str] = (),
-                    expected: dict[str, list[dict]] | None = None) -> AggregateResult:
-    """Build the table of ``study`` from ``runs``; with ``out_dir`` write md/csv/tex, figure and run export.
+                    expected: dict[str, list[dict]] | None = None, pages: bool = True) -> AggregateResult:
+    """Build the table of ``study`` from ``runs``; with ``out_dir`` write md/csv/tex, figures, statistics, a
+    user study's run export and (``pages``, for paper and beyond studies) the claims and compute pages.
 
     ``extra_overrides``: Hydra overrides the runs were made with on top of the study (see ``reproduce``).
     ``expected``: ``{config_hash: [configuration, ...]}`` already composed by the caller (``reproduce``);
@@ -122,7 +123,7 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
             result.outputs["stats"] = path
             for row, fr in table.stats.friedman.items():
                 cd_diagram(fr, f"{study.name}: {row}", out_dir / "figures" / f"{study.name}_cd_{row}.png")
-        if not own:  # claims and compute pages are the paper's and this project's
+        if pages and not own:  # claims and compute pages are the paper's and this project's
             result.outputs["claims"] = write_claims(out_dir)
             (out_dir / "compute.md").write_text(compute_markdown())
             result.outputs["compute"] = out_dir / "compute.md"
