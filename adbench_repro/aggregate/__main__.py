@@ -10,7 +10,7 @@ from ..studies import StudyError, available_studies, dump_study, load_study
 from . import REPO_ROOT, aggregate_study, collect_runs
 from .expected import CONF_DIR, ComposeError
 from .publish import publish_study
-from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError
+from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError, read_mlflow
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or REPO_ROOT / study.results_dir(args.quick)
         if args.quick:
             study = study.quick_view()
+        if args.tracking_uri and not args.no_store:  # a store named explicitly must exist (a typo is no table)
+            read_mlflow(args.tracking_uri, args.experiment)
         runs = collect_runs(args.tracking_uri, args.experiment, args.runs, use_store=not args.no_store)
         result = aggregate_study(study, runs, out_dir=out, conf_dir=args.conf_dir,
                                  extra_overrides=args.overrides)
