@@ -28,7 +28,7 @@ EXPECTED_RUNS = {
     "table8": N_CLASSICAL * 1 * 3 * 5,
     "fig3a": N_CLASSICAL * DET_SEEDS * (1 + 6),
     "fig3b": N_CLASSICAL * DET_SEEDS * 6 * 2,
-    "fig4": N_CLASSICAL * DET_SEEDS * 6 * 2,
+    "fig4": N_CLASSICAL * DET_SEEDS * 6 * 2 + N_CLASSICAL * 2 * 2 * 4,  # + the trees at gamma 1.0, seeds 1-4
     "fig5": N_CLASSICAL * DET_SEEDS * (4 + 3 + 2 + 1),
     "fig7": N_CLASSICAL * 2 * 8 * 5,            # 2 Deep SAD variants x 8 columns x 5 seeds
     "table1_dedup": 12 * 4 * 8,                 # beyond the paper: 12 small datasets, 4 CPU detectors
@@ -202,10 +202,10 @@ def test_a_user_study_dry_run_plans_seeds_beyond_its_spec(tmp_path, adbench_root
     out = capsys.readouterr().out
     assert rc == 0
     assert "widened beyond its spec: seeds 1" in out
-    assert "8 runs, 0 already FINISHED" in out  # 2 datasets x 2 augmenters x 2 seeds
+    assert "8 runs: 0 in the committed store" in out  # 2 datasets x 2 augmenters x 2 seeds
     assert main([str(spec), "--seeds", "0", "--dry-run", "--no-committed", f"data.root={adbench_root}",
                  f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"]) == 0
-    assert "4 runs, 0 already FINISHED" in capsys.readouterr().out
+    assert "4 runs: 0 in the committed store" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main([str(spec), "--detectors", "mpl", "--dry-run"])
     assert exc.value.code == 2 and "did you mean mlp?" in capsys.readouterr().err
