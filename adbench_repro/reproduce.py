@@ -33,6 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from hydra import compose, initialize_config_dir
 
 from . import lease, plan, store, studies, tracking
@@ -297,7 +298,7 @@ def plan_state(planned: list, client, experiment_id: str, committed: bool = True
     sweep and the table share. The committed store's rows must match today's fingerprints; the tracking
     store's answer is the lease's (:func:`lease.done`)."""
     hashes = {p.config_hash for p in planned}
-    rows = store.read() if committed else store.read().iloc[0:0]
+    rows = store.read() if committed else pd.DataFrame(columns=store.COLUMNS)
     rows = rows[rows["tags.config_hash"].isin(hashes)]
     stale = store.stale(rows)
     in_store = set(rows["tags.config_hash"]) - set(stale["tags.config_hash"])

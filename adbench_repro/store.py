@@ -137,8 +137,9 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
     """Add FINISHED runs (with ``config`` and fingerprints, from a committed tree) to the store.
 
     A config hash not yet in the store is added; one whose stored run is stale (other fingerprints) is
-    replaced; one whose stored run has the same fingerprints keeps it, and must agree to the bit on AUCROC,
-    else :class:`StoreError` (two results for one configuration). Returns counts
+    replaced; one whose stored run has the same fingerprints must agree to the bit on AUCROC, else
+    :class:`StoreError` (two results for one configuration), and is kept, or replaced by the new run when only
+    that one has the validation signals. Returns counts
     ``{"added", "replaced", "kept"}``."""
     missing = [c for c in ("config", "tags.fingerprint", "tags.git_commit") if c not in runs.columns]
     if missing:
@@ -162,12 +163,19 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
         elif float(old.at[h, "metrics.aucroc"]) != float(row["metrics.aucroc"]):
             raise StoreError(f"config {h}: AUCROC {row['metrics.aucroc']} (run {row['run_id']}) differs from the "
                              f"committed {old.at[h, 'metrics.aucroc']} with the same code fingerprints")
+        elif _has_signals(row) and not _has_signals(old.loc[h]):  # the same result, with validation signals
+            counts["replaced"] += 1
+            keep_new.append(i)
         else:
             counts["kept"] += 1
     new = runs.loc[keep_new]
     merged = pd.concat([have[~have["tags.config_hash"].isin(set(new["tags.config_hash"]))], new], ignore_index=True)
     write(merged.drop(columns=["source"], errors="ignore"), store_dir)
     return counts
+
+
+def _has_signals(row: pd.Series) -> bool:
+    return any(k.startswith("metrics.val_") and v == v and v is not None for k, v in row.items())
 
 
 def record_verification(store_dir: str | Path | None, rows: list[dict]) -> Path:
