@@ -5,18 +5,20 @@ VENV ?= .venv
 SHARED_ADBENCH ?= ../shared/adbench
 DATA_ROOT ?= $(or $(ADBENCH_DATA),data/adbench)
 # study options: QUICK=1 (small documented subset), DETECTORS=deepsad,mlp  DATASETS=6_cardio,...  SEEDS=0,1  JOBS=2
-#                DRY_RUN=1 (counts and time estimate only)  OUT=dir (where the table goes)
+#                DRY_RUN=1 (counts and time estimate only)  OUT=dir (where the table goes)  YES=1 (start a long study without asking)
 QUICK ?=
 DETECTORS ?=
 DATASETS ?=
 JOBS ?=
 SEEDS ?=
+YES ?=
 STUDY_ARGS = $(if $(QUICK),--quick) $(if $(DETECTORS),--detectors $(DETECTORS)) $(if $(DATASETS),--datasets $(DATASETS)) \
-             $(if $(SEEDS),--seeds $(SEEDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(DRY_RUN),--dry-run) $(if $(OUT),--out $(OUT))
+             $(if $(SEEDS),--seeds $(SEEDS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(DRY_RUN),--dry-run) $(if $(OUT),--out $(OUT)) \
+             $(if $(YES),--yes)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data test test-slow test-cluster test-all mlflow-ui run bench bench-augmenters bench-detectors bench-sweep \
-        reproduce-all clean
+        reproduce-all results store-check clean
 
 help: ## list the targets (coloured on a terminal only)
 	@if [ -t 1 ]; then c='\033[36m'; e='\033[0m'; else c=''; e=''; fi; \
@@ -75,6 +77,12 @@ reproduce-%:
 reproduce-all: ## every study of the paper and beyond it, Table I first
 	for s in $(PROJECT_STUDIES); do \
 	  $(PYTHON) -m adbench_repro.reproduce $$s $(STUDY_ARGS) || exit 1; done
+
+results: ## rebuild every paper/beyond table, the claims and compute pages from the committed store (no runs)
+	$(PYTHON) -m adbench_repro.aggregate --all
+
+store-check: ## the committed store: one result per config hash, provenance, stale runs per component
+	$(PYTHON) -m adbench_repro.store check
 
 clean: ## remove Hydra output folders (keeps mlflow.db and results/)
 	rm -rf outputs multirun

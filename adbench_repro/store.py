@@ -137,8 +137,9 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
     """Add FINISHED runs (with ``config`` and fingerprints, from a committed tree) to the store.
 
     A config hash not yet in the store is added; one whose stored run is stale (other fingerprints) is
-    replaced; one whose stored run has the same fingerprints keeps it, and must agree to the bit on AUCROC,
-    else :class:`StoreError` (two results for one configuration). Returns counts
+    replaced; one whose stored run has the same fingerprints must agree to the bit on AUCROC, else
+    :class:`StoreError` (two results for one configuration), and is kept, or replaced by the new run when only
+    that one has the validation signals. Returns counts
     ``{"added", "replaced", "kept"}``."""
     missing = [c for c in ("config", "tags.fingerprint", "tags.git_commit") if c not in runs.columns]
     if missing:
@@ -162,12 +163,19 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
         elif float(old.at[h, "metrics.aucroc"]) != float(row["metrics.aucroc"]):
             raise StoreError(f"config {h}: AUCROC {row['metrics.aucroc']} (run {row['run_id']}) differs from the "
                              f"committed {old.at[h, 'metrics.aucroc']} with the same code fingerprints")
+        elif _has_signals(row) and not _has_signals(old.loc[h]):  # the same result, with validation signals
+            counts["replaced"] += 1
+            keep_new.append(i)
         else:
             counts["kept"] += 1
     new = runs.loc[keep_new]
     merged = pd.concat([have[~have["tags.config_hash"].isin(set(new["tags.config_hash"]))], new], ignore_index=True)
     write(merged.drop(columns=["source"], errors="ignore"), store_dir)
     return counts
+
+
+def _has_signals(row: pd.Series) -> bool:
+    return any(k.startswith("metrics.val_") and v == v and v is not None for k, v in row.items())
 
 
 def record_verification(store_dir: str | Path | None, rows: list[dict]) -> Path:
@@ -189,3 +197,44 @@ def run_config(config: str | dict, data_root: str, threads: int = 1):
         "multiplier": c["multiplier"], "detector": c["detector"], "seed": c["seed"],
         "protocol": {**PROTOCOL_DEFAULTS_OUT_OF_HASH, **c["protocol"]}, "data": {"root": str(data_root)},
         "threads": threads, "validation": {"signals": False}})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m adbench_repro.store check|import-mlflow``: check the committed store (one result per hash,
+    provenance, stale runs per component), or copy its runs into an MLflow store for browsing in the UI."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m adbench_repro.store", description=main.__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("check", help="integrity and staleness of results/store/ (exit 1 on a problem)")
+    imp = sub.add_parser("import-mlflow", help="copy committed runs into an MLflow store (for the UI)")
+    imp.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db")
+    imp.add_argument("--experiment", default="nng-mix")
+    imp.add_argument("--detectors", default=None, help="comma list (default: all)")
+    imp.add_argument("--datasets", default=None, help="comma list (default: all)")
+    args = ap.parse_args(argv)
+    runs = read()
+    if args.cmd == "check":
+        problems = check(runs)
+        old = stale(runs)
+        print(f"{STORE_DIR}: {len(runs)} runs, {runs['tags.config_hash'].nunique()} config hashes; "
+              f"{stale_summary(old)}; {len(problems)} problem(s)")
+        for p in problems:
+            print(f"  problem: {p}")
+        return 1 if problems or len(old) else 0
+    from . import tracking
+    from .aggregate.runs import resolve_tracking_uri
+
+    for key, col in (("detectors", "tags.detector"), ("datasets", "tags.dataset")):
+        if getattr(args, key):
+            runs = runs[runs[col].isin(getattr(args, key).split(","))]
+    uri = resolve_tracking_uri(args.tracking_uri)
+    client = tracking.client_for(uri)
+    exp = tracking.ensure_experiment(client, args.experiment)
+    added = tracking.import_runs(client, exp, runs.rename(columns={"config": "tags.config"}), "results/store")
+    print(f"imported {added} of {len(runs)} committed run(s) into {uri} [{args.experiment}]; browse: make mlflow-ui")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -13,7 +13,8 @@ Kept as the record of how the store was built:
      whole by its reruns;
    * any other dirty group is verified: every rerun of a sample of it must reproduce its AUCROC exactly;
      then its runs get ``tags.verified_commit`` and the verification is recorded in ``verified.csv``; a
-     group with a mismatch, or without a sample, stays out of the store and is listed.
+     group with a mismatch, or without a sample, is treated as a rerun group (its reruns replace it, the rest of
+     it is left out unless another group has the configuration).
 
     python scripts/migrate_to_store.py --reruns sqlite:////work/runwt/mlflow.db \
         --rerun-groups 07fb04938d28-dirty,4977907a223f-dirty
@@ -68,17 +69,24 @@ def main(argv=None) -> int:
     runs["clean"] = ~runs["tags.git_commit"].str.endswith("-dirty")
     n_values = runs.groupby("tags.config_hash")["metrics.aucroc"].nunique()
     conflicts = set(n_values[n_values > 1].index)
-    from_whole = set(runs.loc[runs["tags.git_commit"].isin(whole), "tags.config_hash"])
-    order = runs.sort_values(["has_signals", "clean", "start_time"], ascending=False)
+    in_whole = runs["tags.git_commit"].isin(whole)
+    from_whole = set(runs.loc[in_whole, "tags.config_hash"])
+    others = runs[~in_whole]
+    n_other = others.groupby("tags.config_hash")["metrics.aucroc"].nunique()
+    unresolved = set(n_other[n_other > 1].index) - set(reruns.index)  # conflicts outside the rerun groups
+    order = others.sort_values(["has_signals", "clean", "start_time"], ascending=False)
     one = order.drop_duplicates("tags.config_hash").set_index("tags.config_hash")
-    take_rerun = conflicts | from_whole
-    lacking = sorted(h for h in take_rerun if h not in reruns.index)
-    print(f"{len(conflicts)} conflicting hashes, {len(from_whole)} in whole-rerun groups {sorted(whole)}; "
-          f"{len(lacking)} of them without a rerun (left out)")
+    # a configuration of a whole-rerun group or with conflicting results takes its rerun; without one, the run
+    # of another group (committed or verified below) stands; a conflict outside those groups needs a rerun
+    take_rerun = (conflicts | from_whole) & set(reruns.index)
+    print(f"{len(conflicts)} conflicting hashes, {len(from_whole)} in whole-rerun groups {sorted(whole)}: "
+          f"{len(take_rerun)} take their rerun; {len(unresolved)} conflicts outside those groups without a rerun "
+          "(left out)")
     for h in sorted(conflicts & set(reruns.index)):
         values = sorted(runs.loc[runs["tags.config_hash"] == h, "metrics.aucroc"].unique())
         if float(reruns.at[h, "metrics.aucroc"]) not in values:
             print(f"  conflict {h}: rerun {reruns.at[h, 'metrics.aucroc']} matches none of {values}")
+    one = one[~one.index.isin(unresolved)]
 
     # 2. verification of the other dirty groups by their sampled reruns
     today = dt.date.today().isoformat()
@@ -99,14 +107,24 @@ def main(argv=None) -> int:
             rejected.append(commit)
         print(f"  {commit}: {len(rows)} runs, sample {len(sample)}, matches {int((diffs == 0).sum())}, "
               f"max |diff| {diffs.max() if len(diffs) else '-'} -> {'verified' if ok else 'NOT verified'}")
-    for commit in sorted(whole):
-        records.append({"group": commit, "runs": int((runs["tags.git_commit"] == commit).sum()), "sample": "",
-                        "detectors": "", "matches": "", "max_abs_diff": "", "verified_commit": "",
-                        "date": today, "how": "replaced whole by reruns at a commit"})
-
-    kept = one[~one.index.isin(take_rerun) & ~one["tags.git_commit"].isin(rejected)].copy()
+    # 3. a group that failed its verification is rerun whole, like the --rerun-groups: its configurations take
+    # their reruns; without one, another group's run stands where there is one, else the configuration is out
+    for commit in [*sorted(whole), *rejected]:
+        hashes = set(runs.loc[runs["tags.git_commit"] == commit, "tags.config_hash"])
+        rerun = hashes & set(reruns.index)
+        take_rerun |= rerun
+        records.append({"group": commit, "runs": len(hashes), "sample": len(rerun), "detectors": "", "matches": "",
+                        "max_abs_diff": "", "verified_commit": ",".join(sorted(reruns.loc[sorted(rerun), "tags.git_commit"].unique())),
+                        "date": today, "how": ("given as a rerun group" if commit in whole else "sample mismatched")
+                        + f": dropped whole; {len(rerun)} of its configurations rerun at a commit (column sample), "
+                        "the others kept only where another group has them"})
+    good = others[~others["tags.git_commit"].isin(rejected)]
+    one = good.sort_values(["has_signals", "clean", "start_time"], ascending=False)
+    one = one.drop_duplicates("tags.config_hash").set_index("tags.config_hash")
+    one = one[~one.index.isin(unresolved)]
+    kept = one[~one.index.isin(take_rerun)].copy()
     kept["tags.verified_commit"] = kept["tags.git_commit"].map(verified)
-    new = reruns.loc[sorted(take_rerun & set(reruns.index))].copy()
+    new = reruns.loc[sorted(take_rerun)].copy()
     new["config"] = new.index.map(configs)
     rows = pd.concat([kept, new]).reset_index().rename(columns={"index": "tags.config_hash"})
     cfg = rows["config"].map(lambda c: __import__("json").loads(c)["protocol"])
@@ -118,9 +136,9 @@ def main(argv=None) -> int:
         raise SystemExit("; ".join(problems))
     paths = store.write(rows, args.out)
     store.record_verification(args.out, records)
-    left_out = len(one) - len(rows)
+    left_out = runs["tags.config_hash"].nunique() - len(rows)
     print(f"store: {len(rows)} runs in {len(paths)} shards under {args.out}; {left_out} config hashes left out "
-          f"(rejected groups {rejected}, {len(lacking)} without rerun)")
+          f"(no rerun yet of groups {[*sorted(whole), *rejected]})")
     return 0
 
 

@@ -26,6 +26,17 @@ def compose_run_config(overrides: list[str], tracking_uri: str, data_root: Path)
     return cfg
 
 
+def identity_tags(cfg) -> dict[str, str]:
+    """The tags by which a run is found and judged current, as the runner logs them: config hash, result
+    config and code fingerprints (for tests that make runs without running them)."""
+    from adbench_repro.confighash import canonical_json, config_hash, result_config
+    from adbench_repro.fingerprint import combined, fingerprints
+
+    fps = fingerprints(result_config(cfg))
+    return {"config_hash": config_hash(cfg), "config": canonical_json(result_config(cfg)),
+            **{f"fp.{k}": v for k, v in fps.items()}, "fingerprint": combined(fps)}
+
+
 def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """``python -m adbench_repro.run ARGS`` in ``cwd``; returns the completed process (never raises)."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}

@@ -20,6 +20,7 @@ from adbench_repro.aggregate.expected import CONF_DIR, HYDRA_NEUTRAL, expected_c
 from adbench_repro.aggregate.figures import plot_study  # noqa: E402
 from adbench_repro.aggregate.runs import export_runs, read_mlflow  # noqa: E402
 from adbench_repro.confighash import config_hash  # noqa: E402
+from helpers import identity_tags  # noqa: E402
 from adbench_repro.studies import load_study, to_override_list  # noqa: E402
 
 DATASETS = ["14_glass", "42_WBC", "45_wine"]
@@ -69,13 +70,13 @@ def store(tmp_path_factory):
     t0 = 1_700_000_000_000
     ids = {}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        def hash_of(c, extra=()):  # full Hydra composition, as the runner does
+        def identity(c, extra=()):  # full Hydra composition, as the runner does: hash, config, fingerprints
             overrides = [*HYDRA_NEUTRAL, *to_override_list(c), *extra]  # sweeper/launcher plugins: not needed
-            return config_hash(compose(config_name="config", overrides=overrides))
+            return identity_tags(compose(config_name="config", overrides=overrides))
 
         def log(c, value, status, start, extra=()):
             tags = {k: str(v) for k, v in c.items()}
-            tags.update(config_hash=hash_of(c, extra), family="Classical")
+            tags.update(identity(c, extra), family="Classical")
             run = client.create_run(exp, start_time=start, tags=tags)
             client.log_batch(run.info.run_id, metrics=[Metric("aucroc", value, start, 0)],
                              params=[Param("seed", str(c["seed"])), Param("multiplier", str(c["multiplier"]))])
@@ -113,7 +114,7 @@ def expected_cell(det: str, col: str) -> tuple[float, int]:
 
 
 def test_cells_are_seed_then_dataset_means(store, tmp_path):
-    runs = collect_runs(store["uri"], "nng-mix")
+    runs = collect_runs(store["uri"], "nng-mix", committed=False)
     result = aggregate_study(store["spec"], runs, out_dir=tmp_path)
     t = result.table
     cells = t.long[t.long["level"] == "cell"].set_index(["row", "column"])
@@ -149,7 +150,7 @@ def test_cells_are_seed_then_dataset_means(store, tmp_path):
 
 
 def test_excluded_runs(store, tmp_path):
-    runs = collect_runs(store["uri"], "nng-mix")
+    runs = collect_runs(store["uri"], "nng-mix", committed=False)
     t = aggregate_study(store["spec"], runs, out_dir=None).table
     used = set(t.records["run_id"])
     ids = store["ids"]
@@ -163,7 +164,7 @@ def test_excluded_runs(store, tmp_path):
 
 
 def test_markdown_shows_missing_cells_and_paper_values(store, tmp_path):
-    result = aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=tmp_path)
+    result = aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=tmp_path)
     md = result.outputs["md"].read_text()
     mlp_line = next(line for line in md.splitlines() if line.startswith("| mlp |"))
     cells = [c.strip() for c in mlp_line.strip("|").split("|")]
@@ -182,7 +183,7 @@ def test_markdown_shows_missing_cells_and_paper_values(store, tmp_path):
 
 
 def test_merged_exports_equal_one_store(store, tmp_path):
-    single = aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=None).table.long
+    single = aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=None).table.long
     raw = read_mlflow(store["uri"], "nng-mix")  # all FINISHED runs, the superseded duplicate included
     old = raw["run_id"] == store["ids"]["old"]
     first = raw[~old].iloc[::2]
@@ -190,13 +191,13 @@ def test_merged_exports_equal_one_store(store, tmp_path):
     f1 = export_runs(first, tmp_path / "a.csv.gz")
     f2 = export_runs(second, tmp_path / "b.csv.gz")
     for files in ([f1, f2], [f2, f1]):
-        merged = aggregate_study(store["spec"], collect_runs(run_files=files, use_store=False), out_dir=None)
+        merged = aggregate_study(store["spec"], collect_runs(run_files=files, use_store=False, committed=False), out_dir=None)
         pd.testing.assert_frame_equal(merged.table.long, single)
     # the export of the runs used is itself a valid input
-    out = aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=tmp_path / "res")
+    out = aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=tmp_path / "res")
     exported = pd.read_csv(out.outputs["runs"])
     assert len(exported) == out.table.runs_used and set(exported["status"]) == {"FINISHED"}
-    again = aggregate_study(store["spec"], collect_runs(run_files=[out.outputs["runs"]], use_store=False),
+    again = aggregate_study(store["spec"], collect_runs(run_files=[out.outputs["runs"]], use_store=False, committed=False),
                             out_dir=None)
     pd.testing.assert_frame_equal(again.table.long, single)
 
@@ -215,7 +216,7 @@ def test_cli(store, tmp_path, capsys):
 
 
 def test_lines_figure_layouts(store, tmp_path):
-    t = aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=None).table
+    t = aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=None).table
     for panel_by in ("none", "row"):
         t.study.figure = {"layout": "lines", "panel_by": panel_by, "x_label": "x"}
         path = plot_study(t, tmp_path / panel_by)
@@ -235,20 +236,20 @@ def test_fig5_defaults_share_one_config_hash():
 
 
 def test_extra_overrides_select_runs_made_with_them(store):
-    t = aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=None, extra_overrides=[PROTOCOL]).table
+    t = aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=None, extra_overrides=[PROTOCOL]).table
     assert t.records["run_id"].tolist() == [store["ids"]["protocol"]]
     assert t.value("mlp", "Baseline") == 0.33
     assert math.isnan(t.value("deepsad", "Baseline"))
     with pytest.raises(ValueError, match="dataset and seed come from the study"):
-        aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=None, extra_overrides=["seed=3"])
+        aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=None, extra_overrides=["seed=3"])
 
 
 def test_rebuilding_from_the_export_writes_the_same_bytes(store, tmp_path):
     """Aggregating the exported runs again (e.g. `aggregate <study> --runs results/runs/... --no-store`)
     rewrites every output byte for byte, so git sees no change when nothing changed."""
-    first = aggregate_study(store["spec"], collect_runs(store["uri"]), out_dir=tmp_path / "a")
+    first = aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=tmp_path / "a")
     export = first.outputs["runs"]
-    again = aggregate_study(store["spec"], collect_runs(run_files=[export], use_store=False), out_dir=tmp_path / "a")
+    again = aggregate_study(store["spec"], collect_runs(run_files=[export], use_store=False, committed=False), out_dir=tmp_path / "a")
     before = {p: p.read_bytes() for p in first.outputs.values()}
     assert set(first.outputs) == set(again.outputs)
     assert {p: p.read_bytes() for p in again.outputs.values()} == before

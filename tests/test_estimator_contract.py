@@ -32,6 +32,12 @@ SMALL_DETECTORS = {
     "deepsad": {"epochs": 2},
     "deepsad_pretrained": {"ae_epochs": 1, "epochs": 1},
     "pyod": {},
+    "devnet": {"epochs": 2},
+    "prenet": {"epochs": 2},
+    "feawad": {"ae_epochs": 1, "epochs": 2},
+    "rf": {"n_estimators": 10},
+    "lightgbm": {"n_estimators": 10},
+    "xgboost": {"n_estimators": 10},
 }
 
 

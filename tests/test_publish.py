@@ -24,6 +24,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from adbench_repro import provenance  # noqa: E402
 from adbench_repro.aggregate import aggregate_study, collect_runs  # noqa: E402
+from helpers import identity_tags  # noqa: E402
 from adbench_repro.aggregate.__main__ import main  # noqa: E402
 from adbench_repro.aggregate.expected import CONF_DIR, HYDRA_NEUTRAL  # noqa: E402
 from adbench_repro.aggregate.publish import (NO_PUBLISH_ENV, markdown_html, publish_study,  # noqa: E402
@@ -54,12 +55,12 @@ def spec(name: str, kind: str | None) -> dict:
 
 @functools.lru_cache(maxsize=None)
 def hash_of(dataset: str, column: str) -> str:
-    """The config hash of the MLP run of ``column`` on ``dataset`` (full Hydra composition, as the runner does)."""
+    """The identity tags (config hash, config, fingerprints) of the MLP run of ``column`` on ``dataset``."""
     aug, mult = COLUMNS[column]
     c = {"dataset": dataset, "label_ratio": "1pct", "augmenter": aug, "multiplier": mult, "detector": "mlp",
          "seed": 0}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return config_hash(compose(config_name="config", overrides=[*HYDRA_NEUTRAL, *to_override_list(c)]))
+        return identity_tags(compose(config_name="config", overrides=[*HYDRA_NEUTRAL, *to_override_list(c)]))
 
 
 def log_runs(uri: str, datasets: list[str], shift: float = 0.0) -> int:
@@ -71,7 +72,7 @@ def log_runs(uri: str, datasets: list[str], shift: float = 0.0) -> int:
     for i, ds in enumerate(datasets):
         for j, (col, (aug, mult)) in enumerate(COLUMNS.items()):
             tags = {"dataset": ds, "label_ratio": "1pct", "augmenter": aug, "multiplier": str(mult),
-                    "detector": "mlp", "seed": "0", "config_hash": hash_of(ds, col)}
+                    "detector": "mlp", "seed": "0", **hash_of(ds, col)}
             run = client.create_run(exp_id, tags=tags)
             client.log_batch(run.info.run_id, metrics=[Metric("aucroc", 0.6 + 0.05 * j + 0.01 * i + shift, 0, 0)],
                              params=[Param("seed", "0")])
@@ -102,7 +103,7 @@ def aggregate(setup, name: str, out, quick: bool = False):
     study = load_study(setup["specs"][name])
     if quick:
         study = study.quick_view()
-    return study, aggregate_study(study, collect_runs(setup["uri"], "nng-mix"), out_dir=out)
+    return study, aggregate_study(study, collect_runs(setup["uri"], "nng-mix", committed=False), out_dir=out)
 
 
 @functools.lru_cache(maxsize=None)
@@ -153,7 +154,7 @@ def test_publish_logs_the_study_as_one_run(setup, tmp_path, capsys):
     client = MlflowClient(tracking_uri=setup["uri"])
     paths = artifact_paths(client, run.info.run_id)
     assert {"pubpaper.md", "pubpaper.html", "pubpaper.csv", "pubpaper.tex", "pubpaper_stats.md", "figures/pubpaper.png",
-            "figures/pubpaper_cd_mlp.png", "runs/pubpaper.csv.gz", "claims.md"} == paths
+            "figures/pubpaper_cd_mlp.png", "claims.md"} == paths  # its runs are in the committed store
     assert "compute.md" not in paths  # the machine's compute page is not the study's
     local = client.download_artifacts(run.info.run_id, "pubpaper.md", str(tmp_path / "dl"))
     assert open(local).read() == (tmp_path / "pubpaper.md").read_text()
@@ -217,7 +218,7 @@ def test_skipping_and_refusals(setup, tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "none.db").exists()
     assert "no store at" in capsys.readouterr().err
     # a table without runs (e.g. wrong overrides) does not replace the study's run
-    empty = aggregate_study(study, collect_runs(setup["uri"], "nng-mix").iloc[0:0], out_dir=tmp_path / "empty")
+    empty = aggregate_study(study, collect_runs(setup["uri"], "nng-mix", committed=False).iloc[0:0], out_dir=tmp_path / "empty")
     assert empty.table.runs_used == 0
     assert publish_study(empty, tmp_path / "empty", study, setup["uri"]) is None
     assert "uses no runs" in capsys.readouterr().err

@@ -210,3 +210,24 @@ def test_identical_columns_are_listed_per_dataset():
     found = identical_columns(pd.DataFrame(recs), ["r"], ["Mixup", "CutMix", "Shared"])
     # d2 differs on seed 1; "Shared" is the same run as Mixup (one run filling two columns): not listed with it
     assert found == {"r": [("Mixup", "CutMix", ["d1", "d3"]), ("CutMix", "Shared", ["d1", "d3"])]}
+
+
+def test_mean_interval_is_scipys_one_sample_t_interval():
+    from scipy.stats import ttest_1samp
+
+    from adbench_repro.aggregate.stats import mean_interval
+
+    d = np.random.default_rng(4).normal(0.02, 0.03, 43)
+    for level in (0.90, 0.95):
+        ref = ttest_1samp(d, 0.0).confidence_interval(confidence_level=level)
+        assert mean_interval(d, level) == pytest.approx((ref.low, ref.high))
+    assert all(x != x for x in mean_interval([0.1], 0.95))
+
+
+def test_mc_side_leaves_a_probability_within_its_monte_carlo_error_undecided():
+    from adbench_repro.aggregate.stats import mc_side
+
+    # issue 31: P(better) 0.0504 from 10,000 draws against a 0.05 cut; se at the cut 0.0022
+    assert mc_side(0.0504, 0.05, 10_000) == 0 and mc_side(0.0480, 0.05, 50_000) == 0
+    assert mc_side(0.03, 0.05, 10_000) == -1 and mc_side(0.97, 0.95, 50_000) == 1
+    assert mc_side(1.0, 0.95, 10) == 1 and mc_side(0.0, 0.05, 10) == -1 and mc_side(float("nan"), 0.5, 10) == 0

@@ -127,3 +127,24 @@ def test_add_refuses_a_second_result_and_replaces_a_stale_one(committed, tmp_pat
 def test_config_column_is_what_is_hashed(committed):
     row = committed.iloc[0]
     assert hash_of(json.loads(row["config"])) == row["tags.config_hash"]
+
+
+def test_a_finished_run_of_code_that_behaves_otherwise_is_not_done(tmp_path, monkeypatch):
+    """The lease's "done?" (what reproduce and the sweeper plan with) counts a FINISHED run only while its
+    fingerprint is today's: after a behaviour change of the detector it is to run again."""
+    from mlflow.tracking import MlflowClient
+
+    from adbench_repro import lease, plan, tracking
+    from helpers import compose_run_config, identity_tags
+
+    cfg = compose_run_config(["dataset=45_wine", "detector=mlp", "augmenter=nng_mix", "seed=0"],
+                             f"sqlite:///{tmp_path}/m.db", tmp_path)
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/m.db")
+    exp = tracking.ensure_experiment(client, "nng-mix")
+    run = client.create_run(exp, tags=identity_tags(cfg))
+    client.set_terminated(run.info.run_id, "FINISHED")
+    planned = plan.compose([{"dataset": "45_wine", "label_ratio": "1pct", "augmenter": "nng_mix", "multiplier": 10,
+                             "detector": "mlp", "seed": 0}])
+    assert lease.done(client, exp, planned) == {planned[0].config_hash}
+    monkeypatch.setattr(fingerprint, "_detector", lambda node_json: "changed00000")
+    assert lease.done(client, exp, planned) == set()

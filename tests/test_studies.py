@@ -28,7 +28,7 @@ EXPECTED_RUNS = {
     "table8": N_CLASSICAL * 1 * 3 * 5,
     "fig3a": N_CLASSICAL * DET_SEEDS * (1 + 6),
     "fig3b": N_CLASSICAL * DET_SEEDS * 6 * 2,
-    "fig4": N_CLASSICAL * DET_SEEDS * 6 * 2,
+    "fig4": N_CLASSICAL * DET_SEEDS * 6 * 2 + N_CLASSICAL * 2 * 2 * 4,  # + the trees at gamma 1.0, seeds 1-4
     "fig5": N_CLASSICAL * DET_SEEDS * (4 + 3 + 2 + 1),
     "fig7": N_CLASSICAL * 2 * 8 * 5,            # 2 Deep SAD variants x 8 columns x 5 seeds
     "table1_dedup": 12 * 4 * 8,                 # beyond the paper: 12 small datasets, 4 CPU detectors
@@ -38,6 +38,7 @@ EXPECTED_RUNS = {
     "table2_sigma": N_CV * 1 * 3 * 5,           # beyond the paper: MLP, 3 columns, 5 seeds
     "table3_sigma": N_NLP * 1 * 3 * 5,
     "table1_uniform": N_CLASSICAL * 4 * 3 * 5,  # beyond the paper: Baseline, NNG-Mix, Uniform; 4 CPU detectors
+    "families": N_CLASSICAL * 10 * 3 * 5,       # beyond the paper: the 4 CPU detectors + 6 of ADBench's, 3 columns
 }
 
 
@@ -196,15 +197,15 @@ def test_a_user_study_dry_run_plans_seeds_beyond_its_spec(tmp_path, adbench_root
 
     spec = tmp_path / "mine.yaml"
     spec.write_text(yaml.safe_dump(_spec(name="mine", datasets=["14_glass", "42_WBC"])))  # seed 0 only
-    rc = main([str(spec), "--seeds", "0,1", "--dry-run", "--no-import", f"data.root={adbench_root}",
+    rc = main([str(spec), "--seeds", "0,1", "--dry-run", "--no-committed", f"data.root={adbench_root}",
                f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "widened beyond its spec: seeds 1" in out
-    assert "8 runs, 0 already FINISHED" in out  # 2 datasets x 2 augmenters x 2 seeds
-    assert main([str(spec), "--seeds", "0", "--dry-run", "--no-import", f"data.root={adbench_root}",
+    assert "8 runs: 0 in the committed store" in out  # 2 datasets x 2 augmenters x 2 seeds
+    assert main([str(spec), "--seeds", "0", "--dry-run", "--no-committed", f"data.root={adbench_root}",
                  f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"]) == 0
-    assert "4 runs, 0 already FINISHED" in capsys.readouterr().out
+    assert "4 runs: 0 in the committed store" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exc:
         main([str(spec), "--detectors", "mpl", "--dry-run"])
     assert exc.value.code == 2 and "did you mean mlp?" in capsys.readouterr().err
@@ -302,7 +303,7 @@ def test_widened_runs_are_run_reused_and_tabled_like_the_specs(tmp_path, adbench
                                          sweeps=[{"label_ratio": ["1pct"], "augmenter": ["none", "mixup"],
                                                   "multiplier": [1], "detector": ["mlp"], "seed": [0]}])))
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    options = dict(out=tmp_path / "out", import_committed=False, overrides=[f"mlflow.tracking_uri={uri}"], jobs=1)
+    options = dict(out=tmp_path / "out", committed=False, overrides=[f"mlflow.tracking_uri={uri}"], jobs=1)
     first = adbench_repro.run_study(str(spec), seeds=range(2), **options)
     assert sorted(first.table.records["seed"]) == [0, 0, 1, 1]
     ids = {r.info.run_id for r in runs_in_store(uri)}
@@ -311,3 +312,17 @@ def test_widened_runs_are_run_reused_and_tabled_like_the_specs(tmp_path, adbench
     assert len(ids & {r.info.run_id for r in runs_in_store(uri)}) == 4 and len(runs_in_store(uri)) == 6  # reused
     assert sorted(second.table.records["seed"]) == [0, 0, 1, 1, 2, 2]
     assert "widened beyond its spec: seeds 1, 2" in (tmp_path / "out" / "mine.md").read_text()
+
+
+def test_families_reuses_table1_uniform_for_the_four_detectors_run_before():
+    """Issue 32 item 3: the 4 CPU detectors' configurations are table1_uniform's (reused, not rerun); the 6 new
+    detectors get the same three columns."""
+    study = load_study("families")
+    previous = {tuple(sorted(map(str, c.items()))) for c in expand(load_study("table1_uniform"))}
+    mine = expand(study)
+    old = [c for c in mine if c["detector"] in ("deepsad", "mlp", "catboost", "xgbod")]
+    assert len(old) == len(previous) and all(tuple(sorted(map(str, c.items()))) in previous for c in old)
+    new = [c for c in mine if c not in old]
+    assert {c["detector"] for c in new} == {"devnet", "prenet", "feawad", "rf", "lightgbm", "xgboost"}
+    assert {c["augmenter"] for c in new} == {"none", "nng_mix", "uniform"}
+    assert {c["label_ratio"] for c in mine} == {"1pct"} and {c["seed"] for c in mine} == {0, 1, 2, 3, 4}

@@ -23,7 +23,7 @@ from ..studies import STUDY_DIR, Study, load_study
 from .claims import write_claims
 from .expected import CONF_DIR, expected_configs
 from .leakage import write_leakage
-from .selection import select, selection_markdown, selection_view
+from .selection import ORACLE_PER_SEED, select, selection_markdown, selection_view
 from .figures import plot_study
 from .render import stats_to_markdown, to_markdown, write_outputs
 from .stats import cd_diagram, study_stats
@@ -77,8 +77,9 @@ def collect_runs(tracking_uri: str | None = None, experiment: str = DEFAULT_EXPE
 def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path | None = "results",
                     conf_dir: str | Path = CONF_DIR, repo_root: str | Path = REPO_ROOT,
                     study_dir: str | Path = STUDY_DIR, extra_overrides: Iterable[str] = (),
-                    expected: dict[str, list[dict]] | None = None) -> AggregateResult:
-    """Build the table of ``study`` from ``runs``; with ``out_dir`` write md/csv/tex, figure and run export.
+                    expected: dict[str, list[dict]] | None = None, pages: bool = True) -> AggregateResult:
+    """Build the table of ``study`` from ``runs``; with ``out_dir`` write md/csv/tex, figures, statistics, a
+    user study's run export and (``pages``, for paper and beyond studies) the claims and compute pages.
 
     ``extra_overrides``: Hydra overrides the runs were made with on top of the study (see ``reproduce``).
     ``expected``: ``{config_hash: [configuration, ...]}`` already composed by the caller (``reproduce``);
@@ -93,7 +94,8 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
     records = records_from_runs(study, runs, expected)
     candidates = records
     if study.selection:  # the table shows selectors, each the candidate it picks (.selection)
-        records = select(study, candidates, runs)
+        selected = select(study, candidates, runs)
+        records = selected[selected["column"] != ORACLE_PER_SEED]  # reported beside the table, not in it
         study = selection_view(study)
     table = build_table(study, records, load_paper(study, Path(repo_root)))
     table.runs_used = candidates["run_id"].nunique() if len(candidates) else 0
@@ -108,7 +110,7 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         result.outputs = write_outputs(table, out_dir)
         if study.selection:
             md = result.outputs["md"]
-            md.write_text(md.read_text() + "\n" + selection_markdown(study, records, table.stats.pairwise))
+            md.write_text(md.read_text() + "\n" + selection_markdown(study, selected, table.stats.pairwise))
         fig = plot_study(table, out_dir / "figures")
         if fig is not None:
             result.outputs["figure"] = fig
@@ -121,7 +123,7 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
             result.outputs["stats"] = path
             for row, fr in table.stats.friedman.items():
                 cd_diagram(fr, f"{study.name}: {row}", out_dir / "figures" / f"{study.name}_cd_{row}.png")
-        if not own:  # claims and compute pages are the paper's and this project's
+        if pages and not own:  # claims and compute pages are the paper's and this project's
             result.outputs["claims"] = write_claims(out_dir)
             (out_dir / "compute.md").write_text(compute_markdown())
             result.outputs["compute"] = out_dir / "compute.md"

@@ -10,23 +10,27 @@ from ..studies import StudyError, available_studies, dump_study, load_study
 from . import REPO_ROOT, aggregate_study, collect_runs
 from .expected import CONF_DIR, ComposeError
 from .publish import publish_study
-from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError
+from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError, read_mlflow
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m adbench_repro.aggregate",
-        description="Aggregate FINISHED MLflow runs into a paper table/figure: results/<study>.md, .csv, .tex, "
-                    "results/figures/<study>.png (figure studies) and results/runs/<study>.csv.gz (runs used).")
-    ap.add_argument("study", nargs="?", help="study name (conf/study/<study>.yaml); omit with --list")
+        description="Aggregate the current runs (committed store results/store/, MLflow store, --runs files) into a "
+                    "study's table/figure: results/<study>.md, .csv, .tex, results/figures/<study>.png (figure "
+                    "studies); a user's study also gets the runs it used.")
+    ap.add_argument("study", nargs="?", help="study name (conf/study/<study>.yaml); omit with --list or --all")
     ap.add_argument("--list", action="store_true", help="list the studies and their run counts, then exit")
+    ap.add_argument("--all", action="store_true",
+                    help="rebuild every kind: paper|beyond study from the committed store alone, then the claims once")
     ap.add_argument("--tracking-uri", default=None,
                     help=f"MLflow tracking URI (default: $MLFLOW_TRACKING_URI or {DEFAULT_TRACKING_URI})")
     ap.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment (default: %(default)s)")
     ap.add_argument("--runs", nargs="+", default=[], metavar="FILE.csv.gz",
-                    help="exported runs (results/runs/*.csv.gz from other machines) merged with the store; "
-                         "duplicates of a config hash keep the latest run")
-    ap.add_argument("--no-store", action="store_true", help="read only the --runs files, not the MLflow store")
+                    help="exported runs (from other machines) merged with the stores; the committed store's run of "
+                         "a config hash wins, then the latest")
+    ap.add_argument("--no-store", action="store_true",
+                    help="do not read the MLflow store: the committed store and the --runs files only")
     ap.add_argument("--out", default=None,
                     help="output folder (default: results/ for the paper's and this project's studies, "
                          "results/studies/<name>/ for your own; quick/ below it with --quick)")
@@ -45,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.all:
+            return rebuild_all(args.conf_dir)
         if args.list or not args.study:
             if not args.list:
                 print("error: give a study name; available studies:", ", ".join(available_studies()),
@@ -57,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or REPO_ROOT / study.results_dir(args.quick)
         if args.quick:
             study = study.quick_view()
-        if args.no_store and not args.runs:
-            raise RunsError("--no-store needs --runs FILE.csv.gz")
+        if args.tracking_uri and not args.no_store:  # a store named explicitly must exist (a typo is no table)
+            read_mlflow(args.tracking_uri, args.experiment)
         runs = collect_runs(args.tracking_uri, args.experiment, args.runs, use_store=not args.no_store)
         result = aggregate_study(study, runs, out_dir=out, conf_dir=args.conf_dir,
                                  extra_overrides=args.overrides)
@@ -72,6 +78,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {kind}: {path}")
     if not (args.no_store or args.no_publish):
         publish_study(result, out, study, args.tracking_uri, args.experiment)
+    return 0
+
+
+def rebuild_all(conf_dir: str = str(CONF_DIR)) -> int:
+    """Every ``kind: paper|beyond`` study's table from the committed store, then the claims and compute pages
+    once (what ``make results`` runs)."""
+    from .claims import write_claims
+    from .runs import compute_markdown
+
+    runs = collect_runs(use_store=False)
+    out = REPO_ROOT / "results"
+    for name in available_studies():
+        study = load_study(name)
+        if study.kind not in ("paper", "beyond"):
+            continue
+        result = aggregate_study(study, runs, out_dir=out, conf_dir=conf_dir, pages=False)
+        print(f"{name}: {result.table.runs_used} runs used", flush=True)
+    (out / "compute.md").write_text(compute_markdown())
+    print(f"claims: {write_claims(out)}")
     return 0
 
 

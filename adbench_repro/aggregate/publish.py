@@ -4,7 +4,7 @@ A study is one run of the experiment ``<runs experiment>-studies`` (``nng-mix-st
 after the study (``table1``, ``table1 (QUICK)``). Its artifacts mirror what the aggregator wrote under
 ``results/``: the table (``<study>.md``, ``.csv``, ``.tex``, and ``<study>.html``, the table as a page: MLflow's
 markdown viewer shows the table's ``<u>``/``<sup>`` as text), the statistics (``<study>_stats.md``), the figures
-(``figures/<study>.png``, ``figures/<study>_cd_<row>.png``), the runs used (``runs/<study>.csv.gz``) and, for
+(``figures/<study>.png``, ``figures/<study>_cd_<row>.png``), for a user's study the runs used (``runs/<study>.csv.gz``) and, for
 the paper's and this project's studies (``kind: paper|beyond``), ``claims.md`` (and ``leakage.md`` after the
 Table I studies). Its tags: ``study``, ``study_view`` (``full`` or ``quick``), ``study_kind``, ``runs_used``,
 ``git_commit`` (:func:`adbench_repro.provenance.git_commit`) and ``content_sha256``; its description
@@ -103,7 +103,9 @@ def study_artifacts(result, out_dir: str | Path, study: Study) -> dict[str, Path
     out_dir, name = Path(out_dir), study.name
     outputs = getattr(result, "outputs", {}) or {}
     wanted = {f"{name}.md": out_dir / f"{name}.md", f"{name}.csv": out_dir / f"{name}.csv",
-              f"{name}.tex": out_dir / f"{name}.tex", f"runs/{name}.csv.gz": out_dir / "runs" / f"{name}.csv.gz"}
+              f"{name}.tex": out_dir / f"{name}.tex"}
+    if "runs" in outputs:  # a user's study's run export (the paper's runs are in the committed store)
+        wanted[f"runs/{name}.csv.gz"] = out_dir / "runs" / f"{name}.csv.gz"
     if "figure" in outputs:
         wanted[f"figures/{name}.png"] = out_dir / "figures" / f"{name}.png"
     stats = getattr(result.table, "stats", None)

@@ -120,9 +120,11 @@ def signal_columns(df: pd.DataFrame) -> list[str]:
 
 def export_runs(df: pd.DataFrame, path: str | Path) -> Path:
     """Write runs (one row each: tags, study params, metrics, run id, status) to ``path`` (.csv.gz)."""
+    from ..store import COLUMNS  # the committed store's columns: config, provenance and fingerprints too
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = df.reindex(columns=EXPORT_COLUMNS + signal_columns(df))
+    out = df.reindex(columns=COLUMNS + signal_columns(df))
     # gzip's header holds a timestamp: fixed at 0 so that the same runs give a byte-identical file
     compression = {"method": "gzip", "mtime": 0} if path.suffix == ".gz" else None
     out.sort_values(["tags.dataset", "tags.config_hash"]).to_csv(path, index=False, compression=compression)

@@ -132,11 +132,13 @@ def holm(p: "np.ndarray | list[float]") -> np.ndarray:
 
 
 def wilcoxon_holm(matrix: pd.DataFrame, pairs: list[tuple[str, str]], alpha: float = ALPHA,
-                  rope: float | None = ROPE, seed: int = 0) -> pd.DataFrame:
+                  rope: float | None = ROPE, seed: int = 0, nsamples: int = BAYES_SAMPLES) -> pd.DataFrame:
     """One line per pair ``(a, b)``: the paired Wilcoxon signed-rank test of a vs b over the datasets,
     Holm-corrected over all ``pairs``. Columns: ``a, b, n, mean_diff, median_diff`` (a - b), ``wins, ties,
-    losses`` (of a; ties within :data:`TIE`), ``statistic, p, p_holm, significant`` and, with ``rope``,
-    ``p_better, p_equivalent, p_worse`` (Bayesian signed-rank, baycomp, seeded)."""
+    losses`` (of a; ties within :data:`TIE`), ``ci95_low, ci95_high, ci90_low, ci90_high`` (Student-t intervals
+    of the mean difference, :func:`mean_interval`), ``statistic, p, p_holm, significant`` and, with ``rope``,
+    ``p_better, p_equivalent, p_worse`` (Bayesian signed-rank, baycomp, seeded, ``nsamples`` posterior draws,
+    also given as ``bayes_samples``)."""
     from scipy.stats import wilcoxon
 
     matrix = settle(matrix)
@@ -147,13 +149,16 @@ def wilcoxon_holm(matrix: pd.DataFrame, pairs: list[tuple[str, str]], alpha: flo
                 "median_diff": float(np.median(d)) if len(d) else np.nan,
                 "wins": int((d > TIE).sum()), "ties": int((np.abs(d) <= TIE).sum()), "losses": int((d < -TIE).sum()),
                 "statistic": np.nan, "p": np.nan}
+        line["ci95_low"], line["ci95_high"] = mean_interval(d, 0.95)
+        line["ci90_low"], line["ci90_high"] = mean_interval(d, 0.90)
         if len(d) >= 2 and np.any(d != 0):
             res = wilcoxon(matrix[a].to_numpy(), matrix[b].to_numpy(), zero_method="zsplit")
             line.update(statistic=float(res.statistic), p=float(res.pvalue))
         elif len(d) >= 2:
             line.update(statistic=0.0, p=1.0)
         if rope is not None:
-            line.update(bayes_signed_rank(matrix[a].to_numpy(), matrix[b].to_numpy(), rope, seed))
+            line.update(bayes_signed_rank(matrix[a].to_numpy(), matrix[b].to_numpy(), rope, seed, nsamples),
+                        bayes_samples=nsamples)
         out.append(line)
     df = pd.DataFrame(out)
     if df.empty:
@@ -325,3 +330,37 @@ def min_wilcoxon_p(n: int) -> float:
     differences: 2 / 2**n (all differences of one sign); e.g. 0.0625 for 5 datasets, so 5 datasets can never
     be significant at 0.05. 1.0 for n < 1."""
     return 1.0 if n < 1 else min(1.0, 2.0 ** (1 - n))
+
+
+#: a Monte Carlo probability is decided against a cut only when it lies more than this many standard errors from it
+MC_Z = 3.0
+
+
+def mc_side(p: float, cut: float, nsamples: int, z: float = MC_Z) -> int:
+    """Which side of ``cut`` a Monte Carlo probability ``p`` (a share of ``nsamples`` seeded posterior draws) lies
+    on, beyond its Monte Carlo error: +1 when ``p >= cut`` with ``p - z se > cut`` or ``p`` is 1, -1 when
+    ``p < cut`` with ``p + z se < cut`` or ``p`` is 0, 0 when the draws cannot tell (``|p - cut| <= z se``, se =
+    sqrt(cut (1 - cut) / nsamples), the binomial error at the cut) or ``p`` is NaN."""
+    if p != p:
+        return 0
+    se = math.sqrt(cut * (1.0 - cut) / max(int(nsamples), 1))
+    if p - cut > z * se or (p >= cut and p == 1.0):
+        return 1
+    if cut - p > z * se or (p < cut and p == 0.0):
+        return -1
+    return 0
+
+
+def mean_interval(d: "np.ndarray | pd.Series", level: float = 0.95) -> tuple[float, float]:
+    """Two-sided Student-t confidence interval (``level``) of the mean of the paired differences ``d`` (one per
+    dataset; n - 1 degrees of freedom): exact under normality, no Monte Carlo. ``(nan, nan)`` for fewer than 2
+    values; ``(m, m)`` when every difference is equal."""
+    from scipy.stats import t
+
+    d = np.asarray(d, dtype=float)
+    d = d[~np.isnan(d)]
+    if len(d) < 2:
+        return float("nan"), float("nan")
+    m, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
+    half = float(t.ppf(0.5 + level / 2.0, len(d) - 1)) * se
+    return m - half, m + half
