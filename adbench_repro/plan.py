@@ -69,8 +69,9 @@ def compose(configs: Sequence[dict | Sequence[str]], conf_dir: str | Path = CONF
     prefix = f"study {what!r}: " if what else ""
     jobs = [_overrides(c) + extra for c in configs]
     groups: dict[tuple, list[int]] = {}
-    for i, job in enumerate(jobs):
-        key = tuple(t for t in job if override_key(t) not in ("dataset", "seed"))
+    for i, job in enumerate(jobs):  # a job without a seed (or dataset) keeps the composed default: its own group
+        key = (tuple(t for t in job if override_key(t) not in ("dataset", "seed")),
+               any(t.startswith("dataset=") for t in job), any(t.startswith("seed=") for t in job))
         groups.setdefault(key, []).append(i)
     out: list[Planned | None] = [None] * len(jobs)
 

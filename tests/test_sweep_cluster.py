@@ -207,26 +207,36 @@ def hydra_conf():
     GlobalHydra.instance().clear()
 
 
+def job_hashes(hydra_conf, jobs):
+    """The sweeper's plan of its jobs (:func:`plan.compose` with the sweep's own composer)."""
+    from adbench_repro import plan
+
+    return [p.config_hash for p in plan.compose(jobs, composer=hydra_conf)]
+
+
 def test_job_hashes_match_a_full_composition_of_each_job(hydra_conf):
     jobs = [["dataset=14_glass", "augmenter=nng_mix", "detector=mlp", "seed=0"],
             ["dataset=42_WBC", "augmenter=nng_mix", "detector=mlp", "seed=3"],
             ["dataset=42_WBC", "augmenter=nng_mix", "detector=mlp"],
             ["dataset=14_glass", "augmenter=none", "detector=deepsad", "multiplier=5", "seed=1"]]
-    assert leftover.job_hashes(hydra_conf, jobs) == [config_hash(hydra_conf(j)) for j in jobs]
+    assert job_hashes(hydra_conf, jobs) == [config_hash(hydra_conf(j)) for j in jobs]
 
 
 def test_committed_runs_are_found_by_the_hashes_of_their_jobs(hydra_conf):
+    """The sweeper's hashes of Table I's jobs on two datasets find their committed runs."""
     from adbench_repro import store
+    from adbench_repro.studies import expand, load_study, to_override_list
 
-    runs = store.read()
-    runs = runs[runs["tags.protocol.split"].eq("adbench") & runs["tags.protocol.duplicate_small"].eq("true")
-                & runs["tags.label_ratio"].eq("1pct") & runs["config"].str.contains('"pollution":1.0')
-                & runs["tags.multiplier"].isin(["0", "10"])]
-    sample = runs.drop_duplicates(["tags.augmenter", "tags.detector"]).head(12)
-    jobs = [[f"dataset={r['tags.dataset']}", f"label_ratio={r['tags.label_ratio']}", f"augmenter={r['tags.augmenter']}",
-             f"multiplier={r['tags.multiplier'] or 10}", f"detector={r['tags.detector']}", f"seed={r['tags.seed']}"]
-            for _, r in sample.iterrows()]
-    assert leftover.job_hashes(hydra_conf, jobs) == list(sample["tags.config_hash"])
+    configs = [c for c in expand(load_study("table1"), datasets=["14_glass", "45_wine"], seeds=[0])
+               if c["detector"] != "fttransformer"]
+    hashes = job_hashes(hydra_conf, [to_override_list(c) for c in configs])
+    committed = store.read()
+    committed = committed[committed["tags.config_hash"].isin(hashes)]
+    assert len(committed) == len(set(hashes)) > 50
+    for h, c in zip(hashes, configs):
+        row = committed[committed["tags.config_hash"] == h].iloc[0]
+        assert (row["tags.dataset"], row["tags.detector"], row["tags.augmenter"]) == (
+            c["dataset"], c["detector"], c["augmenter"])
 
 
 def _live_run(client, exp, config_hash: str, pid: int) -> str:
