@@ -48,7 +48,7 @@ def test_a_small_group_lists_every_valid_name_in_natural_order():
     assert check_value("label_ratio", 2) == ("unknown label_ratio '2' (label_ratio=2); did you mean one of "
                                              "1pct, 5pct, 10pct, 20pct, 50pct, 100pct?")
     msg = check_value("detector", "mpl")
-    assert "did you mean mlp? (the others: catboost, deepsad," in msg and "xgbod)" in msg
+    assert "did you mean mlp? (the others: catboost, deepsad," in msg and "xgbod, xgboost)" in msg
     assert "detector=pyod detector.name=IForest" in check_value("detector", "iforest")
 
 
