@@ -48,7 +48,8 @@ def config_json_by_hash() -> dict[str, str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--exports", default=str(REPO / "results" / "runs"))
+    ap.add_argument("--exports", default=str(REPO / "results" / "runs"),
+                    help="the former per-study exports (removed by this migration; in git history before it)")
     ap.add_argument("--reruns", required=True, help="tracking URI of the reruns (experiment nng-mix)")
     ap.add_argument("--rerun-groups", default="", help="dirty commits whose runs are replaced whole by reruns")
     ap.add_argument("--out", default=str(store.STORE_DIR))
