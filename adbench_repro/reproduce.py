@@ -348,13 +348,10 @@ def add_to_store(tracking_uri: str, experiment: str, hashes: set[str]) -> None:
 
 
 def _has_gpu(device: str) -> bool:
-    if device == "cuda":
-        return True
-    try:
-        import torch
-    except ImportError:
-        return False
-    return device != "cpu" and torch.cuda.is_available()
+    """Whether the runs get a GPU: ``device=cuda`` asks for one, ``auto`` takes one when present."""
+    from .devices import resolve_device
+
+    return device == "cuda" or (device == "auto" and resolve_device("auto") == "cuda")
 
 
 def _confirmed(total_s: float) -> bool:
