@@ -17,7 +17,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 from adbench_repro.aggregate import aggregate_study, collect_runs  # noqa: E402
 from adbench_repro.aggregate.__main__ import main  # noqa: E402
 from adbench_repro.aggregate.expected import CONF_DIR, HYDRA_NEUTRAL, expected_configs  # noqa: E402
-from adbench_repro.aggregate.figures import plot_study  # noqa: E402
+from adbench_repro.aggregate.figures import gains, plot_study  # noqa: E402
 from adbench_repro.aggregate.runs import export_runs, read_mlflow  # noqa: E402
 from adbench_repro.confighash import config_hash  # noqa: E402
 from helpers import identity_tags  # noqa: E402
@@ -221,6 +221,24 @@ def test_lines_figure_layouts(store, tmp_path):
         t.study.figure = {"layout": "lines", "panel_by": panel_by, "x_label": "x"}
         path = plot_study(t, tmp_path / panel_by)
         assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_gain_figure_pairs_each_column_with_the_baseline_per_dataset(store, tmp_path):
+    t = aggregate_study(store["spec"], collect_runs(store["uri"], committed=False), out_dir=None).table
+    g = gains(t, "Baseline").set_index(["row", "column"])
+    # auc() puts every column 0.1 x its index above Baseline on each dataset; Mixup has no mlp runs and
+    # NNG-Mix none on wine, so the pairs are over 3 and 2 datasets
+    assert g.loc[("deepsad", "Mixup"), "gain"] == pytest.approx(0.1)
+    assert g.loc[("deepsad", "Mixup"), "n"] == 3
+    assert g.loc[("mlp", "NNG-Mix"), "gain"] == pytest.approx(0.2)
+    assert g.loc[("mlp", "NNG-Mix"), "n"] == 2
+    assert ("mlp", "Mixup") not in g.index
+    assert g.loc[("deepsad", "NNG-Mix"), "low"] == pytest.approx(0.2)  # equal differences: a point interval
+    t.study.figure = {"layout": "gain", "baseline": "Baseline", "groups": {"neural": ["deepsad"]}}
+    assert plot_study(t, tmp_path).read_bytes()[:4] == b"\x89PNG"
+    t.study.figure = {"layout": "gain", "baseline": "Baseline", "groups": {"trees": ["catboost"]}}
+    with pytest.raises(ValueError, match="catboost"):
+        plot_study(t, tmp_path)
 
 
 def test_fig5_defaults_share_one_config_hash():

@@ -8,11 +8,16 @@ Layouts:
            Fig. 4) or ``panel`` (one panel per column ``panel``, Fig. 5). String x values are categorical.
 ``seeds``  x = columns (categorical); for each row a faint point per seed (mean over datasets of that seed)
            and a bold point for the mean over seeds (Fig. 7).
+``gain``   per row, the gain of each column over the ``baseline`` column (default: the spec's
+           ``compare.baseline``): the mean over datasets of the seed-averaged paired differences, with its 95%
+           Student-t interval over datasets. ``groups`` (family name -> rows) orders and labels the rows by
+           family; rows in no group come last.
 Missing cells are left out of the plot, never drawn as zeros.
 """
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -38,14 +43,15 @@ def plot_study(t: StudyTable, out_dir: str | Path) -> Path | None:
     if not spec:
         return None
     layout = spec.get("layout", "lines")
-    if layout not in ("lines", "seeds"):
-        raise ValueError(f"study {t.study.name!r}: figure.layout {layout!r} is not 'lines' or 'seeds'")
+    if layout not in ("lines", "seeds", "gain"):
+        raise ValueError(f"study {t.study.name!r}: figure.layout {layout!r} is not 'lines', 'seeds' or 'gain'")
     plt = _pyplot()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{t.study.name}.png"
-    fig = _plot_lines(t, spec, plt) if layout == "lines" else _plot_seeds(t, spec, plt)
-    fig.suptitle(t.study.title, fontsize=9)
+    draw = {"lines": _plot_lines, "seeds": _plot_seeds, "gain": _plot_gain}[layout]
+    fig = draw(t, spec, plt)
+    fig.suptitle(textwrap.fill(t.study.title, 100), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
@@ -143,4 +149,74 @@ def _plot_seeds(t: StudyTable, spec: dict, plt):
     ax.grid(alpha=0.3)
     if ax.collections:
         ax.legend(fontsize=7)
+    return fig
+
+
+def gains(t: StudyTable, baseline: str) -> "pd.DataFrame":
+    """Per (row, column other than ``baseline``): the mean over datasets of the seed-averaged paired
+    difference to ``baseline``, its 95% t-interval (``low``, ``high``) and the number of datasets ``n``."""
+    import pandas as pd
+
+    from .stats import mean_interval
+
+    rec = t.records
+    means = rec.groupby(["row", "column", "dataset"])["value"].mean().unstack("column")
+    out = []
+    for r in t.rows:
+        if r not in means.index.get_level_values("row") or baseline not in means.columns:
+            continue
+        m = means.loc[r]
+        for c in t.columns:
+            if c == baseline or c not in m.columns:
+                continue
+            d = (m[c] - m[baseline]).dropna()
+            if d.empty:
+                continue
+            low, high = mean_interval(d.to_numpy())
+            out.append({"row": r, "column": c, "gain": float(d.mean()), "low": low, "high": high, "n": len(d)})
+    return pd.DataFrame(out, columns=["row", "column", "gain", "low", "high", "n"])
+
+
+def _plot_gain(t: StudyTable, spec: dict, plt):
+    baseline = spec.get("baseline") or (t.study.compare or {}).get("baseline")
+    if baseline not in t.columns:
+        raise ValueError(f"study {t.study.name!r}: figure.baseline {baseline!r} is not one of its columns {t.columns}")
+    groups = dict(spec.get("groups") or {})
+    grouped = [r for rows in groups.values() for r in rows]
+    unknown = sorted(set(grouped) - set(t.rows))
+    if unknown:
+        raise ValueError(f"study {t.study.name!r}: figure.groups names rows {unknown} that the study does not have")
+    rest = [r for r in t.rows if r not in grouped]
+    if rest:
+        groups["other"] = rest
+    g = gains(t, baseline)
+    others = [c for c in t.columns if c != baseline]
+    order = [(fam, r) for fam, rows in groups.items() for r in rows]
+    fig, ax = plt.subplots(figsize=(6.4, max(2.5, 0.42 * len(order) + 1.2)))
+    height = 0.7 / max(1, len(others))
+    for k, c in enumerate(others):
+        sub = g[g["column"] == c].set_index("row")
+        ys, xs, err = [], [], [[], []]
+        for i, (_, r) in enumerate(order):
+            if r in sub.index:
+                v = sub.loc[r]
+                ys.append(i + (k - (len(others) - 1) / 2) * height)
+                xs.append(v["gain"])
+                err[0].append(v["gain"] - v["low"])
+                err[1].append(v["high"] - v["gain"])
+        if xs:
+            ax.errorbar(xs, ys, xerr=err, fmt="o", ms=4, capsize=2, label=f"{c} − {baseline}")
+    ax.axvline(0.0, color="black", lw=0.8)
+    ran = set(g["row"])
+    ax.set_yticks(range(len(order)), [f"{r}  ({fam})" + ("" if r in ran else ": not run") for fam, r in order],
+                  fontsize=8)
+    ax.invert_yaxis()
+    start = 0
+    for rows in list(groups.values())[:-1]:  # a rule between families
+        start += len(rows)
+        ax.axhline(start - 0.5, color="grey", lw=0.5, ls=":")
+    ax.set_xlabel(spec.get("x_label", f"AUCROC gain over {baseline} (mean over datasets, 95% t-interval)"))
+    ax.grid(axis="x", alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=7, loc="best")
     return fig
