@@ -288,8 +288,8 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
         if failed:
             print("the sweep had failures (see its summary above); FINISHED runs are kept and a rerun resumes")
     if committed and study.kind in ("paper", "beyond"):
-        add_to_store(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name),
-                     set(distinct) - state.committed)
+        store.add_from_mlflow(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name),
+                              set(distinct) - state.committed)
     if aggregate:
         out = Path(out) if out else OUTPUT_ROOT / study.results_dir(quick)
         result = write_table(view, base_cfg, out, overrides, expected, committed)
@@ -323,28 +323,6 @@ def plan_state(planned: list, client, experiment_id: str, committed: bool = True
     in_store = set(rows["tags.config_hash"]) - set(stale["tags.config_hash"])
     tracked = lease.done(client, experiment_id, [p for p in planned if p.config_hash not in in_store])
     return PlanState(in_store, tracked, stale)
-
-
-def add_to_store(tracking_uri: str, experiment: str, hashes: set[str]) -> None:
-    """Put the current FINISHED runs of ``hashes`` in the tracking store into the committed store; runs made
-    from an uncommitted tree are named and left out (commit first, then run)."""
-    from .aggregate.runs import RunsError, latest_per_config, read_mlflow
-
-    try:
-        runs = latest_per_config(read_mlflow(tracking_uri, experiment))
-    except RunsError:
-        return
-    runs = store.current(runs[runs["tags.config_hash"].isin(hashes)]) if len(runs) else runs
-    if runs.empty:
-        return
-    dirty = runs["tags.git_commit"].fillna("unknown").str.endswith(("-dirty", "unknown"))
-    if dirty.any():
-        print(f"{int(dirty.sum())} run(s) made from uncommitted code ({runs.loc[dirty, 'tags.git_commit'].iloc[0]}) are "
-              "not added to the committed store: commit first, then run (python -m adbench_repro.run force=true ...)")
-    counts = store.add(runs[~dirty])
-    if counts["added"] or counts["replaced"]:
-        print(f"committed store: {counts['added']} run(s) added, {counts['replaced']} stale run(s) replaced "
-              f"under {store.STORE_DIR} (commit them with git)")
 
 
 def _has_gpu(device: str) -> bool:

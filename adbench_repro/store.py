@@ -199,9 +199,39 @@ def run_config(config: str | dict, data_root: str, threads: int = 1):
         "threads": threads, "validation": {"signals": False}})
 
 
+def add_from_mlflow(tracking_uri: str, experiment: str, hashes: set[str] | None = None,
+                    directory: Path = STORE_DIR) -> dict[str, int]:
+    """Put the current FINISHED runs of ``hashes`` (default: every config hash the committed store lacks) of an
+    MLflow store into the committed store (:func:`add`); runs made from an uncommitted tree are named and left
+    out (commit first, then run). Returns :func:`add`'s counts."""
+    from .aggregate.runs import RunsError, latest_per_config, read_mlflow
+
+    try:
+        runs = latest_per_config(read_mlflow(tracking_uri, experiment))
+    except RunsError:
+        return {"added": 0, "replaced": 0}
+    if hashes is None:
+        hashes = set(runs["tags.config_hash"]) - set(read(directory)["tags.config_hash"]) if len(runs) else set()
+    runs = current(runs[runs["tags.config_hash"].isin(hashes)]) if len(runs) else runs
+    if runs.empty:
+        return {"added": 0, "replaced": 0}
+    dirty = runs["tags.git_commit"].fillna("unknown").str.endswith(("-dirty", "unknown"))
+    if dirty.any():
+        print(f"{int(dirty.sum())} run(s) made from uncommitted code ({runs.loc[dirty, 'tags.git_commit'].iloc[0]}) are "
+              "not added to the committed store: commit first, then run (python -m adbench_repro.run force=true ...)")
+    if dirty.all():
+        return {"added": 0, "replaced": 0}
+    counts = add(runs[~dirty], directory)
+    if counts["added"] or counts["replaced"]:
+        print(f"committed store: {counts['added']} run(s) added, {counts['replaced']} stale run(s) replaced "
+              f"under {directory} (commit them with git)")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m adbench_repro.store check|import-mlflow``: check the committed store (one result per hash,
-    provenance, stale runs per component), or copy its runs into an MLflow store for browsing in the UI."""
+    """``python -m adbench_repro.store check|import-mlflow|add-from-mlflow``: check the committed store (one result
+    per hash, provenance, stale runs per component), copy its runs into an MLflow store for browsing in the UI, or
+    add an MLflow store's new runs of committed code to it (e.g. runs made on a cluster's tracking server)."""
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m adbench_repro.store", description=main.__doc__.splitlines()[0])
@@ -212,7 +242,17 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--experiment", default="nng-mix")
     imp.add_argument("--detectors", default=None, help="comma list (default: all)")
     imp.add_argument("--datasets", default=None, help="comma list (default: all)")
+    frm = sub.add_parser("add-from-mlflow", help="add an MLflow store's runs that the committed store lacks")
+    frm.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db")
+    frm.add_argument("--experiment", default="nng-mix")
     args = ap.parse_args(argv)
+    if args.cmd == "add-from-mlflow":
+        from .aggregate.runs import resolve_tracking_uri
+
+        uri = resolve_tracking_uri(args.tracking_uri)
+        counts = add_from_mlflow(uri, args.experiment)
+        print(f"{uri} [{args.experiment}]: {counts['added']} run(s) added, {counts['replaced']} replaced")
+        return 0
     runs = read()
     if args.cmd == "check":
         problems = check(runs)

@@ -56,6 +56,16 @@ def table1_training_set(name: str, root: str, seed: int = 0) -> tuple[np.ndarray
     return X_train, y_train, split.X_test, split.y_test
 
 
+def stratified_rows(y: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
+    """At most ``n`` row indices with the class shares of ``y`` and at least one row of each class."""
+    rng = np.random.default_rng(seed)
+    if len(y) <= n:
+        return np.arange(len(y))
+    pos, neg = rng.permutation(np.flatnonzero(y == 1)), rng.permutation(np.flatnonzero(y == 0))
+    n_pos = min(len(pos), max(1, round(n * len(pos) / len(y))))
+    return np.sort(np.r_[pos[:n_pos], neg[: n - n_pos]])
+
+
 def fit_seconds(X: np.ndarray, y: np.ndarray, epochs: int) -> float:
     """Wall seconds of one FT-Transformer fit of ``epochs`` epochs (default configuration)."""
     t0 = time.perf_counter()
@@ -147,7 +157,7 @@ def main() -> None:
             except DataError:
                 print(f"{name:24s} not under {args.data_root}: left out")
                 continue
-            sub = np.random.default_rng(0).permutation(len(X))[: args.rows]
+            sub = stratified_rows(y, args.rows)
             sec = fit_seconds(X[sub], y[sub], args.epochs)
             est_min = sec / args.epochs * FULL_EPOCHS * len(X) / len(sub) / 60
             rows.append((est_min, name, len(X), X.shape[1]))

@@ -124,6 +124,27 @@ def test_add_refuses_a_second_result_and_replaces_a_stale_one(committed, tmp_pat
         store.add(dirty, tmp_path)
 
 
+def test_add_from_mlflow_takes_committed_code_runs_only(committed, tmp_path, capsys):
+    """An MLflow store's runs (here: two committed runs imported into a fresh store, one marked as made from an
+    uncommitted tree) join an empty committed store: the clean one is added, the dirty one named and left out."""
+    from adbench_repro import tracking
+
+    rows = committed.drop_duplicates("tags.detector").head(2).copy()
+    rows.loc[rows.index[1], "tags.git_commit"] = "0123456789ab-dirty"
+    uri = f"sqlite:///{tmp_path}/m.db"
+    client = tracking.client_for(uri)
+    exp = tracking.ensure_experiment(client, "nng-mix")
+    tracking.import_runs(client, exp, rows.rename(columns={"config": "tags.config"}), "results/store")
+    target = tmp_path / "store"
+    store.write(rows.head(0).drop(columns=["source"], errors="ignore"), target)
+    counts = store.add_from_mlflow(uri, "nng-mix", directory=target)
+    assert counts["added"] == 1
+    assert "1 run(s) made from uncommitted code (0123456789ab-dirty)" in capsys.readouterr().out
+    added = store.read(target)
+    assert list(added["tags.config_hash"]) == [rows["tags.config_hash"].iloc[0]]
+    assert store.add_from_mlflow(uri, "nng-mix", directory=target)["added"] == 0  # nothing new the second time
+
+
 def test_config_column_is_what_is_hashed(committed):
     row = committed.iloc[0]
     assert hash_of(json.loads(row["config"])) == row["tags.config_hash"]
