@@ -304,3 +304,22 @@ def test_every_quoted_part_of_table7_is_judged():
                 spec={"a": "1x", "b": "Baseline", "parts": ["majority"]})
     check_per_dataset(s, one)
     assert one.details[0].split(":")[1].strip() == "majority" and sum(one.counts) == 1
+
+
+FAMILY_ROWS = ["deepsad", "devnet", "prenet", "feawad", "mlp", "catboost", "xgbod", "rf", "lightgbm", "xgboost"]
+
+
+def test_families_differ_follows_the_family_gains(tmp_path):
+    """Beyond the paper: a gain of the neural families only makes them differ from the trees (2 of 3 pairs), and
+    the same gain everywhere makes every pair equivalent; rows without runs cap the verdict and are named."""
+    neural = {r: {"NNG-Mix": 0.05} for r in FAMILY_ROWS[:5]}
+    synthetic_study("families", FAMILY_ROWS, {}, tmp_path, noise=0.002,
+                    row_shift={**neural, **{r: {} for r in FAMILY_ROWS[5:]}})
+    c = claim(tmp_path, "gain-differs-between-families")
+    assert c.counts[:2] == (2, 1) and c.beyond  # weakly supervised vs supervised: equal gains, equivalent
+    assert [d.split(":")[0] for d in c.details] == ["against", "for", "for"]
+    synthetic_study("families", FAMILY_ROWS, {"NNG-Mix": 0.05}, tmp_path, noise=0.002)
+    assert claim(tmp_path, "gain-differs-between-families").verdict == CONTRADICTED
+    synthetic_study("families", ["deepsad", "mlp"], {"NNG-Mix": 0.05}, tmp_path, noise=0.002)
+    c = claim(tmp_path, "gain-differs-between-families")
+    assert "tree ensembles" not in c.ours and "catboost" in c.why

@@ -30,6 +30,9 @@ FOR the claim, AGAINST it or UNDECIDED; the table of yardsticks is in docs/claim
 * ``per_dataset``: Table VII, one comparison per quoted part (``parts``: count, majority, max, mean).
 * ``only``: ``column`` gains over ``b`` on every row and no other column does.
 * ``best_setting``: per row, no other setting of ``groups[0]`` beats the best of ``settings``.
+* ``families_differ``: ``families`` (name -> rows); per dataset each family's gain ``a`` - ``b`` is the mean over
+  its rows (complete blocks); each pair of families is compared over datasets (Wilcoxon, Holm). For: a
+  significant difference either way; against: the two equivalent (Bayesian, ROPE).
 
 Posterior probabilities use :data:`CLAIM_BAYES_SAMPLES` seeded draws and decide nothing within 3 Monte Carlo
 standard errors of their cut. Verdicts follow the balance (:func:`combine`): **reproduced**, **mostly**,
@@ -75,10 +78,10 @@ SIZE_LEVEL = 0.95
 EQUIV_LEVEL = 1 - 2 * ALPHA
 FOR, AGAINST, UNDECIDED = "for", "against", "undecided"
 KINDS = ("better", "equivalent", "no_gain", "gain_size", "largest_gain", "best", "range_within", "per_dataset",
-         "only", "best_setting")
+         "only", "best_setting", "families_differ")
 _KEYS = {"id", "quote", "where", "study", "kind", "per", "rows", "rows_note", "pairs", "most", "margin", "items",
          "row", "a", "b", "column", "top", "threshold", "groups", "source", "beyond", "paper_from", "parts",
-         "paper_count", "paper_n", "paper_max", "paper_mean", "settings"}
+         "paper_count", "paper_n", "paper_max", "paper_mean", "settings", "families"}
 #: the text a claim's quote is from when it names no ``source`` (a file name under ../shared/papers/)
 DEFAULT_SOURCE = "nng-mix-2311.11961.fulltext.txt"
 #: the stated (pretrained) Deep SAD's row, shown beside the default Deep SAD's where a study has it
@@ -876,10 +879,58 @@ def _stated_deepsad(c: Claim, s: StudyResult) -> None:
                      + "; ".join(_line_text(line, False) for _, line in res.iterrows()))
 
 
+def check_families_differ(s: StudyResult, c: Claim) -> None:
+    """``families_differ``: is the gain ``a`` - ``b`` different between families of rows (detectors)?"""
+    from itertools import combinations
+
+    spec = c.spec
+    a, b = str(spec["a"]), str(spec["b"])
+    families = {str(f): [str(r) for r in rows] for f, rows in dict(spec["families"]).items()}
+    unrun = [r for rows in families.values() for r in rows if not s.ran(r)]
+    gains = {}
+    for fam, rows in families.items():
+        per_row = []
+        for r in rows:
+            m = dataset_matrix(s.records, r, [a, b])
+            if len(m) and list(m.columns) == [a, b]:
+                per_row.append((m[a] - m[b]).rename(r))
+        if per_row:  # datasets on which every run detector of the family has both columns
+            gains[fam] = pd.concat(per_row, axis=1).dropna().mean(axis=1)
+    c.test = (f"per dataset, a family's gain ({a} − {b}, seed-averaged) is the mean over its detectors; each pair of "
+              f"families compared over datasets: Wilcoxon signed-rank, Holm (α {ALPHA}); for = significantly "
+              f"different either way; against = equivalent (Bayesian signed-rank, ROPE ±{ROPE}, P ≥ {P_DECIDE}, "
+              f"{CLAIM_BAYES_SAMPLES:,} draws)")
+    c.paper = "not a test of the paper"
+    ran = [r for r in (r for rows in families.values() for r in rows) if r not in unrun]
+    c.seeds = s.seeds(ran, [a, b])
+    matrix = pd.DataFrame(gains).dropna()
+    if len(gains) < 2 or len(matrix) < 2:
+        c.verdict, c.why = NOT_RUN, f"fewer than two families with runs ({', '.join(unrun)} not run)"
+        return
+    res = wilcoxon_holm(matrix, list(combinations(matrix.columns, 2)), rope=ROPE, nsamples=CLAIM_BAYES_SAMPLES)
+    res.insert(0, "unit", "family gain")
+    res["paper_diff"] = np.nan
+    res = _with_power(res)
+    outs = []
+    for _, line in res.iterrows():
+        if bool(line["significant"]):
+            outs.append(FOR)
+        elif mc_side(_p(line, "p_equivalent"), P_DECIDE, _n(line)) > 0:
+            outs.append(AGAINST)
+        else:
+            outs.append(UNDECIDED)
+    _judge(c, outs)
+    c.ours = (f"mean gain over {len(matrix)} datasets: " + ", ".join(f"{f} {g:+.3f}" for f, g in matrix.mean().items())
+              + f"; {outs.count(FOR)} of {len(outs)} pairs differ")
+    c.details = [f"{o}: {_line_text(line, False)}" for o, (_, line) in zip(outs, res.iterrows())]
+    _cap_unrun(c, unrun)
+
+
 CHECKS: dict[str, Callable[[StudyResult, Claim], None]] = {
     "better": check_pairs, "equivalent": check_pairs, "no_gain": check_pairs, "gain_size": check_gain_size,
     "largest_gain": check_largest_gain, "best": check_best, "range_within": check_range_within,
-    "per_dataset": check_per_dataset, "only": check_only, "best_setting": check_best_setting}
+    "per_dataset": check_per_dataset, "only": check_only, "best_setting": check_best_setting,
+    "families_differ": check_families_differ}
 
 
 def build_claims(out_dir: str | Path, claims_file: str | Path = CLAIMS_FILE,
