@@ -55,8 +55,8 @@ import pandas as pd
 import yaml
 
 from ..studies import load_study
-from .stats import (ALPHA, ROPE, dataset_matrix, holm, mc_side, mean_interval, min_wilcoxon_p, overall_matrix,
-                    wilcoxon_holm)
+from .stats import (ALPHA, MIN_ROW_SHARE, ROPE, dataset_matrix, holm, mc_side, mean_interval, min_wilcoxon_p,
+                    overall_matrix, wilcoxon_holm)
 
 REPRODUCED, MOSTLY, MIXED, NOT_REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_RUN = (
     "reproduced", "mostly", "mixed", "not reproduced", "contradicted", "inconclusive", "not run")
@@ -844,6 +844,23 @@ def _cap_coverage(c: Claim, s: StudyResult) -> None:
         c.why = "; ".join(x for x in (f"data: {short}, the paper's figure is over all of them", c.why) if x)
 
 
+def _note_partial_rows(c: Claim, s: StudyResult) -> None:
+    """Say which of the claim's rows ran on a subset of the study's datasets (FTTransformer where a CPU carries
+    it): judged on that subset on their own, left out of a mean over rows (:func:`stats.overall_matrix`)."""
+    if c.verdict == NOT_RUN:
+        return
+    rows = [str(r) for r in c.spec.get("rows") or s.all_rows()]
+    if c.spec.get("row"):
+        rows.append(str(c.spec["row"]))
+    counts = s.records.groupby("row")["dataset"].nunique()
+    partial = [f"{r} on {int(counts[r])} of {s.n_datasets} datasets" for r in dict.fromkeys(rows)
+               if r in counts.index and counts[r] < MIN_ROW_SHARE * s.n_datasets]
+    if partial:
+        where = ("left out of the mean over rows" if c.spec.get("per", "overall") == "overall" and c.kind in
+                 ("better", "equivalent", "no_gain") else "judged on that subset")
+        c.why = "; ".join(x for x in (c.why, f"{', '.join(partial)}: {where}") if x)
+
+
 def _note_datasets(c: Claim, s: StudyResult) -> None:
     """Say in the Paper column when the paper's figure is over more of the family's datasets than ours."""
     if s.n_datasets < s.n_study_datasets and c.verdict != NOT_RUN and not s.coverage_short() \
@@ -956,6 +973,7 @@ def build_claims(out_dir: str | Path, claims_file: str | Path = CLAIMS_FILE,
                 else:
                     claim.why = f"the paper's numbers: no {claim.spec['paper_from']} table yet"
             CHECKS[claim.kind](s, claim)
+            _note_partial_rows(claim, s)
             _cap_coverage(claim, s)
             _note_datasets(claim, s)
             _stated_deepsad(claim, s)

@@ -257,14 +257,21 @@ def comparison_pairs(columns: list[str], baseline: str | None, reference: str | 
     return pairs
 
 
+#: a row joins the mean over rows only when complete on at least this share of the best-covered row's datasets
+MIN_ROW_SHARE = 0.9
+
+
 def overall_matrix(records: pd.DataFrame, rows: list[str], columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """``(matrix, rows used)``: datasets x columns of the mean over the ``rows`` that have every column
     (each seed-averaged), on the datasets that all of them have complete: one block per dataset, so the
-    blocks stay independent."""
+    blocks stay independent. A row complete on fewer than :data:`MIN_ROW_SHARE` of the best-covered row's
+    datasets is left out (not in ``rows used``) rather than shrinking everyone's datasets to its subset."""
     mats = {r: dataset_matrix(records, r, columns) for r in rows}
     mats = {r: m for r, m in mats.items() if len(m) and list(m.columns) == columns}
     if not mats:
         return pd.DataFrame(columns=columns, dtype=float), []
+    most = max(len(m) for m in mats.values())  # a row run on a subset (FTTransformer on a CPU) would shrink the
+    mats = {r: m for r, m in mats.items() if len(m) >= MIN_ROW_SHARE * most}  # blocks of every row: left out
     common = sorted(set.intersection(*(set(m.index) for m in mats.values())))
     return settle(sum(m.loc[common] for m in mats.values()) / len(mats)), list(mats)
 
