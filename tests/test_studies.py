@@ -39,6 +39,7 @@ EXPECTED_RUNS = {
     "table3_sigma": N_NLP * 1 * 3 * 5,
     "table1_uniform": N_CLASSICAL * 4 * 3 * 5,  # beyond the paper: Baseline, NNG-Mix, Uniform; 4 CPU detectors
     "families": N_CLASSICAL * 10 * 3 * 5,       # beyond the paper: the 4 CPU detectors + 6 of ADBench's, 3 columns
+    "table1_fttransformer_cpu": 13 * 1 * 2 * 3,  # Table I's FTTransformer Baseline/NNG-Mix where a CPU carries it
 }
 
 
