@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("check", help="integrity and staleness of results/store/ (exit 1 on a problem)")
     imp = sub.add_parser("import-mlflow", help="copy committed runs into an MLflow store (for the UI)")
-    imp.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db")
+    imp.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI, else the project's mlflow.db")
     imp.add_argument("--experiment", default="nng-mix")
     imp.add_argument("--detectors", default=None, help="comma list (default: all)")
     imp.add_argument("--datasets", default=None, help="comma list (default: all)")
