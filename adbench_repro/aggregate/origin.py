@@ -11,8 +11,6 @@ from collections import Counter
 
 import pandas as pd
 
-from ..tracking import shown_uri
-
 #: the ``source`` of a run read from the committed store (:func:`adbench_repro.store.read`)
 COMMITTED = "results/store"
 #: origin labels, in the order they are shown
@@ -36,7 +34,8 @@ def run_origins(records: pd.DataFrame, runs: pd.DataFrame, made_here: set[str] |
     and their commits. ``runs`` carries ``source`` (the committed store, a tracking URI or a file) and
     ``tags.git_commit``; ``made_here``: the config hashes the calling command ran (None: not known, every
     tracking-store run counts as reused). Columns: ``column``, ``runs``, one count per :data:`ORIGINS` key,
-    ``commits`` (``"9f2fd59 x12, 38cb33c (dirty) x3"``), ``stores`` (the tracking URIs read)."""
+    ``commits`` (``"9f2fd59 x12, 38cb33c (dirty) x3"``). (The table names no store path, so that the same runs
+    read from a copied store give the same page.)"""
     keep = ["run_id", "source", "tags.config_hash", "tags.git_commit"]
     info = runs.reindex(columns=keep).drop_duplicates("run_id")
     rows = records[["column", "run_id"]].drop_duplicates().merge(info, on="run_id", how="left")
@@ -57,11 +56,9 @@ def run_origins(records: pd.DataFrame, runs: pd.DataFrame, made_here: set[str] |
         mine = rows[rows["column"] == column]
         counts = Counter(mine["origin"])
         commits = Counter(short_commit(c) for c in mine["tags.git_commit"])
-        stores = sorted({shown_uri(str(s)) for s in mine.loc[mine["origin"].isin(["tracking", "new"]), "source"].dropna()})
         out.append({"column": column, "runs": len(mine), **{k: counts.get(k, 0) for k in ORIGINS},
-                    "commits": ", ".join(f"{c} x{n}" for c, n in sorted(commits.items(), key=lambda x: (-x[1], x[0]))),
-                    "stores": ", ".join(stores)})
-    return pd.DataFrame(out, columns=["column", "runs", *ORIGINS, "commits", "stores"])
+                    "commits": ", ".join(f"{c} x{n}" for c, n in sorted(commits.items(), key=lambda x: (-x[1], x[0])))})
+    return pd.DataFrame(out, columns=["column", "runs", *ORIGINS, "commits"])
 
 
 def origin_lines(origins: pd.DataFrame, known_new: bool) -> list[str]:
@@ -77,7 +74,4 @@ def origin_lines(origins: pd.DataFrame, known_new: bool) -> list[str]:
     for r in origins.to_dict("records"):
         lines.append("| " + " | ".join([str(r["column"]), str(r["runs"]), *[str(r[k]) for k in shown],
                                         r["commits"] or "—"]) + " |")
-    stores = sorted({s for v in origins["stores"] for s in str(v).split(", ") if s})
-    if stores:
-        lines += ["", f"Tracking store: {', '.join(stores)}."]
     return lines
