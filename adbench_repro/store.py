@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--detectors", default=None, help="comma list (default: all)")
     imp.add_argument("--datasets", default=None, help="comma list (default: all)")
     frm = sub.add_parser("add-from-mlflow", help="add an MLflow store's runs that the committed store lacks")
-    frm.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db")
+    frm.add_argument("--tracking-uri", default=None, help="default: $MLFLOW_TRACKING_URI, else the project's mlflow.db")
     frm.add_argument("--experiment", default="nng-mix")
     args = ap.parse_args(argv)
     if args.cmd == "add-from-mlflow":
