@@ -35,7 +35,7 @@ setup: ## create .venv and install the package with dev extras (CPU torch 2.13.0
 data: ## link ../shared/adbench into data/adbench when present, else download ADBench (checksummed)
 	$(PYTHON) -m adbench_repro.datasets.download --root $(DATA_ROOT) --link $(SHARED_ADBENCH)
 
-run: ## one experiment on the embedded defaults (6_cardio, 1%, MLP) logged to ./mlflow.db
+run: ## one experiment on the embedded defaults (6_cardio, 1%, MLP) logged to the project's mlflow.db
 	$(PYTHON) -m adbench_repro.run
 
 test: ## the default test suite (no slow, no GPU tests)
@@ -50,9 +50,9 @@ test-cluster: ## end to end on a local SLURM + PostgreSQL-backed MLflow server (
 test-all: ## every test (GPU ones skip without CUDA)
 	$(PYTHON) -m pytest -q -m "slow or not slow"
 
-mlflow-ui: ## browse the runs: prints the runs-table URL (AUCROC view), serves http://127.0.0.1:$${PORT:-5000}
-	@$(PYTHON) -c 'import os, types; from adbench_repro import tracking; c, e = tracking.open_experiment(types.SimpleNamespace(tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"), experiment_name="nng-mix")); print("open", tracking.ui_url(e, "http://127.0.0.1:" + os.environ.get("PORT", "5000")))'
-	$(PYTHON) -m mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db} --host 127.0.0.1 --port $${PORT:-5000}
+mlflow-ui: ## browse the runs of the project's mlflow.db (or MLFLOW_TRACKING_URI): prints the AUCROC view's URL, serves http://127.0.0.1:$${PORT:-5000}
+	@$(PYTHON) -c 'import os, types; from adbench_repro import paths, tracking; c, e = tracking.open_experiment(types.SimpleNamespace(tracking_uri=paths.tracking_uri(), experiment_name="nng-mix")); print("store", paths.tracking_uri()); print("open", tracking.ui_url(e, "http://127.0.0.1:" + os.environ.get("PORT", "5000")))'
+	$(PYTHON) -m mlflow ui --backend-store-uri "$$($(PYTHON) -m adbench_repro.paths)" --host 127.0.0.1 --port $${PORT:-5000}
 
 bench: bench-augmenters bench-detectors bench-sweep ## every benchmark (writes results/bench/)
 
@@ -84,5 +84,5 @@ results: ## rebuild every paper/beyond table, the claims and compute pages from 
 store-check: ## the committed store: one result per config hash, provenance, stale runs per component
 	$(PYTHON) -m adbench_repro.store check
 
-clean: ## remove Hydra output folders (keeps mlflow.db and results/)
-	rm -rf outputs multirun
+clean: ## remove Hydra output folders of the project home (keeps mlflow.db and results/)
+	home="$$($(PYTHON) -m adbench_repro.paths --home)" && rm -rf "$$home/outputs" "$$home/multirun"

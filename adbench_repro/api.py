@@ -17,13 +17,11 @@ from pathlib import Path
 
 from . import CONF_DIR
 
-#: the project's default data folder (``make data`` fills it)
-PROJECT_DATA = CONF_DIR.parent / "data" / "adbench"
-
-
 def data_root() -> Path:
-    """``$ADBENCH_DATA`` or the project's ``data/adbench``, as an absolute path."""
-    return Path(os.environ.get("ADBENCH_DATA") or PROJECT_DATA).resolve()
+    """``$ADBENCH_DATA`` or the project's ``data/adbench`` (:func:`adbench_repro.paths.project_data`), absolute."""
+    from .paths import project_data
+
+    return Path(os.environ.get("ADBENCH_DATA") or project_data()).resolve()
 
 
 def _value(v) -> str:

@@ -37,16 +37,16 @@ from pathlib import Path
 import pandas as pd
 from hydra import compose, initialize_config_dir
 
-from . import interrupts, lease, plan, store, studies, tracking
+from . import interrupts, lease, paths, plan, store, studies, tracking
 from .datasets import dataset_path
 from .run import CONF_DIR
-from .aggregate import REPO_ROOT
 from .aggregate.publish import publish_study
 from .sweep.joblist import write_jobs_file
 from .datasets.catalog import PUBLISHED_SIZE
 
-#: the folder that a study's default output path (:meth:`studies.Study.results_dir`) is relative to
-OUTPUT_ROOT = REPO_ROOT
+#: the folder that a study's default output path (:meth:`studies.Study.results_dir`) is relative to; None: the
+#: project home (:func:`adbench_repro.paths.results_root`: the checkout, whatever the current folder)
+OUTPUT_ROOT = None
 
 #: the one cost model: rough seconds per run on 2 CPU cores for a 10,000-row dataset (ADBench's cap), by
 #: detector config, used until the store has timings; a dataset costs its rows (padded to 1,000) / 10,000 of it
@@ -107,21 +107,25 @@ def expand_all(view: studies.Study, present: list[dict], selected: list[dict]) -
 
 
 def write_table(view: studies.Study, base_cfg, out: Path, overrides: list[str], expected: dict,
-                committed: bool = True):
+                committed: bool = True, made_here: set[str] | None = None):
     """Write ``view``'s table under ``out`` with the hashes already planned: a paper or beyond study from the
-    committed store alone, a user's study from the committed store and the tracking store. The aggregator's
+    committed store alone, a user's study from the committed store and the tracking store (its table says per
+    column which runs were reused and which ``made_here``: the config hashes this command ran). The aggregator's
     result, or None after an error (printed)."""
     from .aggregate import aggregate_study, collect_runs
 
     try:
         runs = collect_runs(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name),
                             use_store=view.kind not in ("paper", "beyond") or not committed, committed=committed)
-        result = aggregate_study(view, runs, out_dir=out, extra_overrides=overrides, expected=expected)
+        result = aggregate_study(view, runs, out_dir=out, extra_overrides=overrides, expected=expected,
+                                 made_here=made_here)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
     t = result.table
-    print(f"{view.name}: {t.runs_used} runs used; table written: {out / (view.name + '.md')}")
+    uri, experiment = str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name)
+    print(f"{view.name}: {t.runs_used} runs used; table written: {out / (view.name + '.md')}; runs in "
+          f"{tracking.shown_uri(uri)} [{experiment}]{' (make mlflow-ui serves it)' if paths.is_project_store(uri) else ''}")
     publish_study(result, out, view, str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name))
     return result
 
@@ -291,8 +295,9 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
         store.add_from_mlflow(str(base_cfg.mlflow.tracking_uri), str(base_cfg.mlflow.experiment_name),
                               set(distinct) - state.committed)
     if aggregate:
-        out = Path(out) if out else OUTPUT_ROOT / study.results_dir(quick)
-        result = write_table(view, base_cfg, out, overrides, expected, committed)
+        out = Path(out) if out else (OUTPUT_ROOT or paths.results_root()) / study.results_dir(quick)
+        result = write_table(view, base_cfg, out, overrides, expected, committed,
+                             made_here={h for h, c in distinct.items() if h not in state.done})
         return Outcome(1 if failed or result is None else 0, result)
     return Outcome(1 if failed else 0)
 

@@ -22,7 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from . import CONF_DIR as PACKAGE_CONF_DIR
-from . import interrupts, lease, tracking
+from . import interrupts, lease, paths, tracking
 from .confighash import canonical_json, config_hash, effective_multiplier, result_config
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
@@ -32,6 +32,7 @@ from .validate import ConfigError, check_config, check_overrides
 log = logging.getLogger("adbench_repro.run")
 
 CONF_DIR = str(PACKAGE_CONF_DIR)  # as Hydra takes it
+paths.register_resolvers()  # ${adbench.store:} & co. in conf/, also in a launcher's worker processes
 
 
 def flatten(cfg: DictConfig) -> dict[str, object]:

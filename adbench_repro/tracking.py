@@ -247,10 +247,9 @@ def where_to_open(tracking_uri: str, experiment_name: str, experiment_id: str, r
                 f"open it: mlflow ui --backend-store-uri {tracking_uri}, then {run_url(experiment_id, run_id)}")
     db = db.resolve()
     uri = f"sqlite:///{db}"
-    from . import CONF_DIR
+    from .paths import is_project_store
 
-    project = db == (CONF_DIR.parent / "mlflow.db").resolve()
-    serve = "make mlflow-ui" if project else f"mlflow ui --backend-store-uri {uri}"
+    serve = "make mlflow-ui" if is_project_store(uri) else f"mlflow ui --backend-store-uri {uri}"
     return (f"run {run_id} recorded in {uri}, experiment {experiment_name}\n"
             f"open it: {serve} (serves http://127.0.0.1:5000), then {run_url(experiment_id, run_id)}")
 

@@ -19,6 +19,17 @@ def _find_adbench_root() -> Path | None:
     return None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def project_home(tmp_path_factory):
+    """The project home (``ADBENCH_HOME``: the default tracking store, Hydra's folders, the tables) of every test
+    is a temporary folder, so that no test writes the checkout's ``mlflow.db``, ``outputs/`` or ``results/``;
+    a test of the default itself sets or removes it (tests/test_paths.py)."""
+    home = tmp_path_factory.mktemp("adbench_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ADBENCH_HOME", str(home))
+        yield home
+
+
 @pytest.fixture(scope="session")
 def adbench_root() -> Path:
     """Folder holding ``Classical/``, ``CV_by_ResNet18/``, ``NLP_by_BERT/`` (real ADBench files)."""

@@ -26,7 +26,7 @@ SENTENCE = {"SIGTERM": "interrupted by SIGTERM (cancelled, preempted or out of t
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_")) or k == "ADBENCH_HOME"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     return env

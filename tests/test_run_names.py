@@ -45,9 +45,11 @@ def test_a_single_run_says_where_it_went_and_imported_runs_keep_its_name(tmp_pat
 
 
 def test_the_project_store_is_opened_with_make_mlflow_ui():
-    from adbench_repro import CONF_DIR
+    from adbench_repro import paths
 
-    text = tracking.where_to_open(f"sqlite:///{CONF_DIR.parent / 'mlflow.db'}", "nng-mix", "1", "r1")
+    text = tracking.where_to_open(paths.project_store_uri(), "nng-mix", "1", "r1")  # ADBENCH_HOME's (conftest)
     assert "open it: make mlflow-ui (serves http://127.0.0.1:5000), then " in text
+    other = tracking.where_to_open("sqlite:////elsewhere/m.db", "nng-mix", "1", "r1")
+    assert "open it: mlflow ui --backend-store-uri sqlite:////elsewhere/m.db" in other
     server = tracking.where_to_open("http://tracking:5000", "nng-mix", "3", "r2")
     assert server.splitlines()[1] == "open it: http://tracking:5000/#/experiments/3/runs/r2"

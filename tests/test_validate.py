@@ -11,7 +11,8 @@ from helpers import run_cli
 
 
 def clean_env(adbench_root) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "ADBENCH_", "HYDRA_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLFLOW_", "ADBENCH_", "HYDRA_")) or k == "ADBENCH_HOME"}  # (conftest's)
     env["ADBENCH_DATA"] = str(adbench_root)
     return env
 
@@ -28,7 +29,7 @@ def clean_env(adbench_root) -> dict:
     (["-m", "dataset=6_cardio,99_nope", "detector=mlp"], "dataset"),
 ])
 def test_bad_settings_exit_2_in_one_line_before_any_work(args, setting, tmp_path, adbench_root):
-    res = run_cli(args, cwd=tmp_path, env=clean_env(adbench_root))
+    res = run_cli(args, cwd=tmp_path, env={**clean_env(adbench_root), "ADBENCH_HOME": str(tmp_path)})
     assert res.returncode == 2, res.stdout[-2000:] + res.stderr[-2000:]
     lines = res.stderr.strip().splitlines()
     assert 1 <= len(lines) <= 3 and lines[0].startswith("error: ") and setting in lines[0]
@@ -76,7 +77,7 @@ def test_bad_values_after_hydra_flags_are_still_found():
 
 @pytest.mark.parametrize("flag", [["--cfg", "job"], ["-c", "job"]])
 def test_cfg_job_prints_the_config_and_exits_0(flag, tmp_path, adbench_root):
-    res = run_cli([*flag, "seed=3"], cwd=tmp_path, env=clean_env(adbench_root))
+    res = run_cli([*flag, "seed=3"], cwd=tmp_path, env={**clean_env(adbench_root), "ADBENCH_HOME": str(tmp_path)})
     assert res.returncode == 0, res.stderr[-2000:]
     assert "seed: 3" in res.stdout and "augmenter:" in res.stdout
     assert not (tmp_path / "mlflow.db").exists()  # printing the config runs nothing
@@ -88,6 +89,7 @@ def test_a_data_error_leaves_no_run_in_the_store(tmp_path, adbench_root):
     (root / "Classical" / "45_wine.npz").write_bytes(b"PK\x03\x04 truncated")
     env = clean_env(adbench_root)
     env["ADBENCH_DATA"] = str(root)
+    env["ADBENCH_HOME"] = str(tmp_path)  # the project's store: <home>/mlflow.db
     res = run_cli(["dataset=45_wine"], cwd=tmp_path, env=env)
     assert res.returncode == 2 and "45_wine.npz" in res.stderr and "make data" in res.stderr
     from helpers import runs_in_store

@@ -77,13 +77,16 @@ def collect_runs(tracking_uri: str | None = None, experiment: str = DEFAULT_EXPE
 def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path | None = "results",
                     conf_dir: str | Path = CONF_DIR, repo_root: str | Path = REPO_ROOT,
                     study_dir: str | Path = STUDY_DIR, extra_overrides: Iterable[str] = (),
-                    expected: dict[str, list[dict]] | None = None, pages: bool = True) -> AggregateResult:
+                    expected: dict[str, list[dict]] | None = None, pages: bool = True,
+                    made_here: set[str] | None = None) -> AggregateResult:
     """Build the table of ``study`` from ``runs``; with ``out_dir`` write md/csv/tex, figures, statistics, a
     user study's run export and (``pages``, for paper and beyond studies) the claims and compute pages.
 
     ``extra_overrides``: Hydra overrides the runs were made with on top of the study (see ``reproduce``).
     ``expected``: ``{config_hash: [configuration, ...]}`` already composed by the caller (``reproduce``);
     None composes the study's configurations here (:func:`.expected.expected_configs`).
+    ``made_here``: the config hashes the calling command ran; a user's study's table says, per column, how many
+    runs were reused (committed store, tracking store) and how many made here (:mod:`.origin`).
     """
     if not isinstance(study, Study):
         study = load_study(study, study_dir)
@@ -100,6 +103,11 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
     table = build_table(study, records, load_paper(study, Path(repo_root)))
     table.runs_used = candidates["run_id"].nunique() if len(candidates) else 0
     table.runs_unmatched = len(runs_all) - len(runs)
+    if study.kind not in ("paper", "beyond") and len(candidates):
+        from .origin import run_origins
+
+        table.origins = run_origins(candidates, runs, made_here)
+        table.origins_known_new = made_here is not None
     if study.compare and study.rows != "dataset":
         table.stats = study_stats(records, table.rows, table.columns, study.compare.get("baseline"),
                                   study.compare.get("reference"), study.extra_rows)

@@ -7,10 +7,11 @@ import argparse
 import sys
 
 from ..studies import StudyError, available_studies, dump_study, load_study
+from ..paths import results_root
 from . import REPO_ROOT, aggregate_study, collect_runs
 from .expected import CONF_DIR, ComposeError
 from .publish import publish_study
-from .runs import DEFAULT_EXPERIMENT, DEFAULT_TRACKING_URI, RunsError, read_mlflow
+from .runs import DEFAULT_EXPERIMENT, RunsError, read_mlflow
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--all", action="store_true",
                     help="rebuild every kind: paper|beyond study from the committed store alone, then the claims once")
     ap.add_argument("--tracking-uri", default=None,
-                    help=f"MLflow tracking URI (default: $MLFLOW_TRACKING_URI or {DEFAULT_TRACKING_URI})")
+                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else the project's mlflow.db)")
     ap.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="MLflow experiment (default: %(default)s)")
     ap.add_argument("--runs", nargs="+", default=[], metavar="FILE.csv.gz",
                     help="exported runs (from other machines) merged with the stores; the committed store's run of "
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(dump_study(load_study(name)))
             return 0
         study = load_study(args.study)
-        out = args.out or REPO_ROOT / study.results_dir(args.quick)
+        out = args.out or results_root() / study.results_dir(args.quick)
         if args.quick:
             study = study.quick_view()
         if args.tracking_uri and not args.no_store:  # a store named explicitly must exist (a typo is no table)

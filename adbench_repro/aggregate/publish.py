@@ -36,7 +36,7 @@ from pathlib import Path
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 
-from .. import provenance, tracking
+from .. import paths, provenance, tracking
 from ..studies import Study
 
 #: the studies' experiment is the runs' experiment with this suffix (``nng-mix`` -> ``nng-mix-studies``)
@@ -224,7 +224,7 @@ def publish_study(result, out_dir: str | Path, study: Study, tracking_uri: str |
                   experiment: str = "nng-mix") -> PublishedStudy | None:
     """Log the aggregated ``study`` (its files under ``out_dir``, written by ``aggregate_study``; ``result``:
     its AggregateResult) as one run of the studies experiment of ``experiment`` in the store at
-    ``tracking_uri`` (None: ``$MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``), replacing the study's earlier
+    ``tracking_uri`` (None: ``$MLFLOW_TRACKING_URI``, else the project's store), replacing the study's earlier
     run, and print the run's UI link. Returns None, saying why in one line, when skipped
     (``ADBENCH_NO_PUBLISH``, a table without runs, no such SQLite store) or when the store refuses (the files
     stay as written)."""
@@ -250,7 +250,7 @@ def publish_study(result, out_dir: str | Path, study: Study, tracking_uri: str |
     what = "unchanged" if published.unchanged else (
         f"replaces {len(published.replaced)} earlier run(s)" if published.replaced else "new")
     how = "" if ui_base(uri) != LOCAL_UI else (
-        " (serve it with `make mlflow-ui`)" if uri == "sqlite:///mlflow.db"
+        " (serve it with `make mlflow-ui`)" if paths.is_project_store(uri)
         else f" (serve it with `MLFLOW_TRACKING_URI={uri} make mlflow-ui`)")
     print(f"{study.name}: published to MLflow {uri} [{studies_experiment(experiment)}], run {published.run_id} "
           f"({what}); open {published.url}{how}")

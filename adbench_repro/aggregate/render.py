@@ -183,6 +183,10 @@ def to_markdown(t: StudyTable) -> str:
         lines.append("| " + " | ".join([name] + cells) + " |")
     lines.append("")
     lines += [f"- {line}" for line in coverage_lines(t)]
+    if t.origins is not None:  # a user's study: which cells are reused, which made here
+        from .origin import origin_lines
+
+        lines += ["", *origin_lines(t.origins, t.origins_known_new)]
     return "\n".join(lines) + "\n"
 
 

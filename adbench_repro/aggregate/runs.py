@@ -8,7 +8,6 @@ sharing a ``tags.config_hash`` are reduced to the latest one (by start, then end
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Iterable
 
@@ -18,7 +17,6 @@ from ..tracking import sqlite_path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 DEFAULT_EXPERIMENT = "nng-mix"
 FINISHED = "FINISHED"
 
@@ -40,8 +38,10 @@ class RunsError(RuntimeError):
 
 
 def resolve_tracking_uri(uri: str | None) -> str:
-    """``uri``, else env ``MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
-    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    """``uri``, else env ``MLFLOW_TRACKING_URI``, else the project's store (:func:`adbench_repro.paths.tracking_uri`)."""
+    from ..paths import tracking_uri
+
+    return tracking_uri(uri)
 
 
 def read_mlflow(tracking_uri: str, experiment: str) -> pd.DataFrame:

@@ -38,6 +38,8 @@ class StudyTable:
     stats: object = None                 # aggregate.stats.StudyStats when the spec asks for tests
     average_rows: list[str] = field(default_factory=list)  # rows with every column (what Average averages)
     paper_comparable: bool = True        # False: too few of the family's files here (see MIN_COVERAGE)
+    origins: pd.DataFrame | None = None  # a user's study: per column, runs reused / made here (.origin)
+    origins_known_new: bool = False      # origins tell the runs this command made from earlier ones
 
     def value(self, row: str, column: str, level: str = "cell") -> float:
         """The reproduced value of one cell (NaN when missing)."""

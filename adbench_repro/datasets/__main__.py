@@ -47,7 +47,7 @@ def card_rows(root=None, family: str | None = None) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", default=None, help="data root (default: $ADBENCH_DATA or ./data/adbench)")
+    ap.add_argument("--root", default=None, help="data root (default: $ADBENCH_DATA, else the checkout's data/adbench)")
     ap.add_argument("--family", choices=sorted(FAMILIES), default=None)
     ap.add_argument("--audit", action="store_true", help="leakage audit (Markdown) instead of the card")
     ap.add_argument("--seed", type=int, default=0, help="split seed of the audit (default: 0)")

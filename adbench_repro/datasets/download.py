@@ -93,7 +93,7 @@ def download(root: Path, families: list[str], base_url: str = UPSTREAM) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Link or download the ADBench datasets")
-    ap.add_argument("--root", default=None, help="data root (default: $ADBENCH_DATA or ./data/adbench)")
+    ap.add_argument("--root", default=None, help="data root (default: $ADBENCH_DATA, else the checkout's data/adbench)")
     ap.add_argument("--family", nargs="+", choices=sorted(FAMILIES), default=["classical", "cv", "nlp"])
     ap.add_argument("--link", default=None, help="link ROOT to this local mirror instead of downloading, if it exists")
     args = ap.parse_args(argv)

@@ -10,17 +10,18 @@ import numpy as np
 
 from .catalog import DatasetInfo, get_dataset
 
-DEFAULT_DATA_ROOT = "data/adbench"
-
 
 class DataError(ValueError):
     """A dataset file is missing, unreadable or malformed; the message names the file."""
 
 
 def resolve_data_root(root: str | os.PathLike | None = None) -> Path:
-    """The data root: ``root`` if given, else ``$ADBENCH_DATA``, else ``./data/adbench``."""
+    """The data root: ``root`` if given, else ``$ADBENCH_DATA``, else the project's ``data/adbench`` (the
+    checkout's, whatever the current folder: :func:`adbench_repro.paths.project_data`)."""
     if root is None or str(root) == "":
-        root = os.environ.get("ADBENCH_DATA") or DEFAULT_DATA_ROOT
+        from ..paths import project_data
+
+        root = os.environ.get("ADBENCH_DATA") or project_data()
     return Path(root).expanduser()
 
 
