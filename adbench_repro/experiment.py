@@ -12,7 +12,7 @@ import numpy as np
 from omegaconf import DictConfig
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from .confighash import effective_multiplier
+from .budget import pseudo_anomaly_count
 from .datasets import load_arrays, make_split
 from .signals import compute_signals
 
@@ -75,7 +75,7 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
 
         t0 = time.perf_counter()
         augmenter = hydra.utils.instantiate(cfg.augmenter)
-        n_gen = effective_multiplier(cfg) * len(split.X_labeled)
+        n_gen = pseudo_anomaly_count(cfg, len(split.X_labeled), len(split.X_unlabeled) + len(split.X_labeled))
         X_gen = augmenter.generate(split.X_labeled, split.X_unlabeled, n_gen, np.random.default_rng(int(cfg.seed)))
         generate_s = time.perf_counter() - t0
         X_train, y_train = split.training_set(X_gen)

@@ -196,6 +196,7 @@ def run_config(config: str | dict, data_root: str, threads: int = 1):
         "dataset": {"name": c["dataset"]}, "label_ratio": c["label_ratio"], "augmenter": c["augmenter"],
         "multiplier": c["multiplier"], "detector": c["detector"], "seed": c["seed"],
         "protocol": {**PROTOCOL_DEFAULTS_OUT_OF_HASH, **c["protocol"]}, "data": {"root": str(data_root)},
+        "budget": c.get("budget", {"fraction_of_train": None}),
         "threads": threads, "validation": {"signals": False}})
 
 
