@@ -34,7 +34,10 @@ VERIFIED_FILE = "verified.csv"
 FP_TAGS = [f"tags.fp.{c}" for c in COMPONENTS]
 PROVENANCE = ["tags.verified_commit", "tags.protocol.split", "tags.protocol.duplicate_small", *FP_TAGS,
               "tags.fingerprint"]
-EXTRA_METRICS = ["metrics.n_unlabeled", "metrics.n_unlabeled_anomalies", "metrics.n_dropped", "metrics.threads"]
+EXTRA_METRICS = ["metrics.n_unlabeled", "metrics.n_unlabeled_anomalies", "metrics.n_dropped", "metrics.threads",
+                 # protocol.split=grouped_identical's identical rows (an all-empty column is left out of a shard)
+                 "metrics.split_identical_groups", "metrics.split_identical_rows", "metrics.split_conflict_groups",
+                 "metrics.split_conflict_rows"]
 COLUMNS = [*EXPORT_COLUMNS, *PROVENANCE, *EXTRA_METRICS, "config"]
 
 

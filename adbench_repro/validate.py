@@ -107,8 +107,8 @@ def check_value(key: str, value) -> str | None:
         if not ok or not 0 < value < 1:
             return f"protocol.test_size={value} must be a number in (0, 1); ADBench uses 0.3"
     elif key == "protocol.split":
-        if str(value) not in ("adbench", "grouped"):
-            return f"protocol.split={value} must be adbench or grouped (docs/protocol.md)"
+        if str(value) not in ("adbench", "grouped", "grouped_identical"):
+            return f"protocol.split={value} must be adbench, grouped or grouped_identical (docs/protocol.md)"
     elif key == "device":
         v = str(value)
         if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):

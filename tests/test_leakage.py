@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from adbench_repro.aggregate.leakage import (EQUIVALENT, NOT_EQUIVALENT, UNDECIDED, control_section,
-                                             gain_equivalence, leakage_markdown, tost_p)
+                                             full_grouping_section, gain_equivalence, leakage_markdown, tost_p)
+from adbench_repro.datasets import load_arrays
 from adbench_repro.studies import load_study
 
 COLUMNS = [c.label for c in load_study("table1").columns]
@@ -44,6 +45,17 @@ def test_grouped_control_shows_a_gain_that_exists_only_with_leakage(adbench_root
     # natural duplicates: 11_donors repeats rows without any resampling; leaving it out is reported per detector
     assert "| 11_donors | 619326 |" in md
     assert "without them: n, gain, p" in md
+    # the fully grouped split: label-conflicting duplicates of the real files, and its study not run yet
+    X, y = load_arrays("23_mammography", adbench_root)  # its identical rows, counted here with pandas
+    g = pd.DataFrame(X).assign(y=y).groupby(list(range(X.shape[1])))["y"].agg(["size", "nunique"])
+    rep, mixed = g[g["size"] > 1], g[g["nunique"] > 1]
+    assert len(mixed) >= 1
+    assert (f"| 23_mammography | {len(X)} | {len(rep)} ({rep['size'].sum()}) | **{len(mixed)}** "
+            f"({mixed['size'].sum()}) | ") in md
+    line = next(x for x in md.splitlines() if x.startswith("| 23_mammography | 11183 | ") and "→" in x)
+    assert line.split(" | ")[4].endswith("→ 0.0%")  # no test row seen under the fully grouped split
+    assert "| 16_http | 567498 |" in md and "16_http (15 → 1)" in md
+    assert "Not run: no runs of `table1_grouped_full` yet" in md
 
 
 @pytest.mark.slow  # ~70 s, nearly all in 89 exact scipy Wilcoxon tests
@@ -101,3 +113,20 @@ def test_tost_is_the_larger_of_the_two_one_sided_t_tests():
     assert tost_p(d, 0.01) == pytest.approx(max(lower, upper), rel=1e-9)
     assert tost_p(np.full(5, 0.002), 0.01) == 0.0 and tost_p(np.full(5, 0.02), 0.01) == 1.0
     assert np.isnan(tost_p([0.001], 0.01))
+
+
+def test_fully_grouped_split_says_which_table1_verdicts_change():
+    many = SMALL + ["6_cardio", "19_landsat", "11_donors", "22_magic.gamma", "12_fault", "24_mnist"]
+    table1 = records(many, 0.05, seeds=(0, 1, 2, 3, 4), seed_noise=0.001)
+    full = records(many, 0.05, seeds=(0, 1, 2, 3, 4), seed_noise=0.001)
+    # under the fully grouped split Deep SAD's gain is gone; MLP's stays
+    full.loc[(full["row"] == "deepsad") & (full["column"] == "NNG-Mix"), "value"] -= 0.05
+    text = "\n".join(full_grouping_section(table1, full, seeds=[0, 1, 2, 3, 4]))
+    assert "| deepsad | 18 | +0.050 (" in text and "| NNG-Mix better | no significant difference | **no** |" in text
+    assert "| mlp | 18 | +0.050 (" in text and "| NNG-Mix better | NNG-Mix better | yes | equivalent |" in text
+    assert "Table I's verdict changes for deepsad." in text
+    # a detector whose seeds are not all in yet is named and left out
+    part = full[~((full["row"] == "mlp") & (full["seed"] == 4))]
+    text = "\n".join(full_grouping_section(table1, part, seeds=[0, 1, 2, 3, 4]))
+    assert "Not compared yet (fewer seeds): mlp." in text and "| mlp |" not in text
+    assert "Not run" in "\n".join(full_grouping_section(table1, full.iloc[0:0], seeds=[0, 1, 2, 3, 4]))

@@ -40,6 +40,7 @@ EXPECTED_RUNS = {
     "table1_uniform": N_CLASSICAL * 4 * 3 * 5,  # beyond the paper: Baseline, NNG-Mix, Uniform; 4 CPU detectors
     "families": N_CLASSICAL * 10 * 3 * 5,       # beyond the paper: the 4 CPU detectors + 6 of ADBench's, 3 columns
     "budgets": N_CLASSICAL * 4 * 7 * 3,         # beyond the paper: Baseline + 2 generators x 3 budgets, seeds 0-2
+    "table1_grouped_full": N_CLASSICAL * 4 * 2 * 5,  # beyond the paper: Baseline, NNG-Mix; fully grouped split
 }
 
 

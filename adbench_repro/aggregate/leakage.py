@@ -9,9 +9,12 @@ Wilcoxon signed-rank test, Holm-corrected per family. Only the (detector, column
 of the control's study on both sides, on every dataset, are compared (:func:`complete_cells`). Whether
 NNG-Mix's gain over the baseline *stays the same* under a control is an equivalence question, tested with
 both the Bayesian signed-rank test (ROPE ±:data:`EQUIV_MARGIN`) and TOST (paired t, ±:data:`EQUIV_MARGIN`)
-over the datasets (:func:`gain_equivalence`); non-significance alone is never read as "unchanged". Last, the
-natural duplicates of the large datasets.
-Written from the runs whenever ``table1``, ``table1_dedup`` or ``table1_grouped`` is aggregated.
+over the datasets (:func:`gain_equivalence`); non-significance alone is never read as "unchanged". Then the
+natural duplicates of the large datasets, the files' identical and label-conflicting rows, and the fully grouped
+split (``table1_grouped_full``, ``protocol.split=grouped_identical``): does any of Table I's NNG-Mix vs Baseline
+verdicts change?
+Written from the runs whenever ``table1``, ``table1_dedup``, ``table1_grouped`` or ``table1_grouped_full`` is
+aggregated.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ CONTROLS = {
 }
 #: a large dataset is listed under natural duplicates when at least this share of its test rows is seen
 NATURAL_MIN = 0.01
+#: the fully grouped protocol's study (protocol.split=grouped_identical; every Classical dataset)
+FULL = "table1_grouped_full"
 #: the margin within which a change of NNG-Mix's gain counts as none (AUCROC; the project's ROPE)
 EQUIV_MARGIN = ROPE
 #: posterior probability that decides an equivalence (or a difference beyond the margin)
@@ -296,6 +301,110 @@ def natural_duplicates_section(audit_rows, table1: pd.DataFrame) -> list[str]:
     return lines + [""]
 
 
+def identical_rows_section(audit_rows) -> list[str]:
+    """The files' identical rows, the label-conflicting ones among them, and what the fully grouped split
+    (``protocol.split=grouped_identical``) does with them (seed 0, Table I's 1 %)."""
+    lines = ["## Identical rows and label conflicts: the fully grouped split", "",
+             "`protocol.split=grouped_identical` puts every set of identical rows on one side of the split: the "
+             "copies made by the resampling and the files' own repeated rows (natural duplicates), whatever their "
+             "labels. Per file: the values repeated, the groups of identical rows that carry both labels "
+             "(label-conflicting duplicates: the same features labeled normal and anomaly), and, at seed 0 and "
+             "Table I's 1 %, the share of test rows with an identical row among the rows the detector trains "
+             "on, the test anomalies and the kept labeled anomalies, ADBench's split → the fully grouped one "
+             "(the test size is always ADBench's; docs/protocol.md says how the counts are kept).", ""]
+    rep = sorted([r for r in audit_rows if r.identical_groups > 0 or r.duplicated],
+                 key=lambda r: (-r.conflict_rows, -r.identical_rows, r.dataset))
+    if not rep:
+        return lines + ["(audit not available, or no file repeats a row)", ""]
+    lines += ["| dataset | rows | repeated values (rows in them) | label-conflicting groups (rows in them) "
+              "| test rows seen | test anomalies | labeled anomalies |", "|---|---|---|---|---|---|---|"]
+    for r in rep:
+        conflict = f"**{r.conflict_groups}** ({r.conflict_rows})" if r.conflict_groups else "0"
+        lines.append(f"| {r.dataset} | {r.rows} | {r.identical_groups} ({r.identical_rows}) | {conflict} "
+                     f"| {r.seen_with:.1%} → {r.seen_identical:.1%} | {r.test_anomalies[0]} → {r.test_anomalies[1]} "
+                     f"| {r.labeled[0]} → {r.labeled[1]} |")
+    conflicted = [r.dataset for r in rep if r.conflict_groups]
+    moved = [f"{r.dataset} ({r.test_anomalies[0]} → {r.test_anomalies[1]})" for r in rep
+             if r.test_anomalies[0] != r.test_anomalies[1]]
+    lines += ["", f"Files with label-conflicting duplicates: {', '.join(conflicted) or 'none'}. Test anomaly counts "
+              f"that the grouping cannot keep: {', '.join(moved) or 'none'} (the anomalies' identical rows cannot "
+              "make up ADBench's count; the nearest count is taken). The resampled datasets (resampled to 1000) "
+              "are listed whether or not their file repeats a row.", ""]
+    return lines
+
+
+def _nng_vs_baseline(records: pd.DataFrame, rows: list[str]) -> dict[str, dict]:
+    """Per detector: NNG-Mix vs Baseline over the datasets (seed-averaged), Wilcoxon, Holm over ``rows``."""
+    out, ps = {}, []
+    for r in rows:
+        sub = records[records["row"] == r]
+        m = sub.groupby(["dataset", "column"])["value"].mean().unstack("column")
+        if BASELINE not in m or REFERENCE not in m:
+            out[r] = {"n": 0, "mean_diff": np.nan, "wins": 0, "ties": 0, "losses": 0, "p": np.nan}
+        else:
+            m = m[[REFERENCE, BASELINE]].dropna()
+            out[r] = _paired(m[BASELINE], m[REFERENCE])
+        ps.append(out[r]["p"])
+    ps = np.array(ps, dtype=float)
+    adj = np.full(len(ps), np.nan)
+    if (~np.isnan(ps)).any():
+        adj[~np.isnan(ps)] = holm(ps[~np.isnan(ps)])
+    for r, p in zip(rows, adj):
+        t = out[r]
+        t["p_holm"] = p
+        t["verdict"] = ("—" if t["n"] < 2 else "NNG-Mix better" if p < ALPHA and t["mean_diff"] > 0
+                        else "Baseline better" if p < ALPHA and t["mean_diff"] < 0 else "no significant difference")
+    return out
+
+
+def full_grouping_section(table1: pd.DataFrame, full: pd.DataFrame, seeds: list[int] | None = None,
+                          datasets: list[str] | None = None) -> list[str]:
+    """Table I's NNG-Mix vs Baseline verdicts under ADBench's split and under the fully grouped split
+    (study ``table1_grouped_full``), on their common runs: does any verdict change?"""
+    lines = [f"## Table I vs `{FULL}`: the fully grouped split (`protocol.split=grouped_identical`) on every "
+             "Classical dataset", ""]
+    both = table1[KEYS + ["value"]].merge(full[KEYS + ["value"]], on=KEYS, suffixes=("_adb", "_ctl"))
+    if both.empty:
+        return lines + [f"Not run: no runs of `{FULL}` yet (`make reproduce-{FULL}`).", ""]
+    cells = complete_cells(both, seeds, None)
+    keep = set(zip(cells.loc[cells["complete"], "row"], cells.loc[cells["complete"], "column"]))
+    rows = [r for r in dict.fromkeys(both["row"]) if (r, BASELINE) in keep and (r, REFERENCE) in keep]
+    left = sorted(set(both["row"]) - set(rows))
+    want = sorted(set(both["seed"])) if seeds is None else sorted(set(seeds))
+    of = f" of the study's {len(datasets)}" if datasets else ""
+    lines += [f"Baseline and NNG-Mix (10x, 1 %) on the (detector, dataset, seed) present on both sides: "
+              f"{both['dataset'].nunique()} datasets{of}; a detector is compared when both columns have seeds "
+              f"{', '.join(map(str, want))} on every one of them."
+              + (f" Not compared yet (fewer seeds): {', '.join(left)}." if left else ""), ""]
+    if not rows:
+        return lines + ["Not run: no detector has Baseline and NNG-Mix complete on both sides yet.", ""]
+    both = both[both["row"].isin(rows)]
+    adb = both.rename(columns={"value_adb": "value"})[KEYS + ["value"]]
+    ctl = both.rename(columns={"value_ctl": "value"})[KEYS + ["value"]]
+    v_adb, v_ctl = _nng_vs_baseline(adb, rows), _nng_vs_baseline(ctl, rows)
+    lines += ["Table I's verdict on NNG-Mix vs Baseline per detector (paired Wilcoxon over the datasets, "
+              "seed-averaged, Holm over the detectors; the same test on both sides), and the change of the gain "
+              f"(equivalence within ±{EQUIV_MARGIN}, as above):", "",
+              "| detector | datasets | gain, ADBench split (Holm p) | gain, fully grouped (Holm p) | verdict, ADBench "
+              "split | verdict, fully grouped | same verdict | gain change: shown |", "|---|---|---|---|---|---|---|---|"]
+    changed = []
+    for r in rows:
+        a, c = v_adb[r], v_ctl[r]
+        g_adb = _per_dataset(both, "value_adb", r, REFERENCE) - _per_dataset(both, "value_adb", r, BASELINE)
+        g_ctl = _per_dataset(both, "value_ctl", r, REFERENCE) - _per_dataset(both, "value_ctl", r, BASELINE)
+        e = gain_equivalence(g_adb.dropna(), g_ctl.dropna())
+        same = a["verdict"] == c["verdict"]
+        if not same:
+            changed.append(r)
+        lines.append(f"| {r} | {a['n']} | {a['mean_diff']:+.3f} ({_fmt_p(a['p_holm'])}) "
+                     f"| {c['mean_diff']:+.3f} ({_fmt_p(c['p_holm'])}) | {a['verdict']} | {c['verdict']} "
+                     f"| {'yes' if same else '**no**'} | {e['decision']} |")
+    lines += ["", f"**`{FULL}`.** " + (f"Table I's verdict changes for {', '.join(changed)}." if changed else
+                                         f"No Table I verdict on NNG-Mix vs Baseline changes ({len(rows)} detectors)."),
+              ""]
+    return lines
+
+
 def control_design(name: str) -> tuple[list[int] | None, list[str] | None]:
     """``(seeds, datasets)`` of the control study ``name`` (its spec, ``conf/study/<name>.yaml``); ``(None,
     None)`` when it has no spec."""
@@ -315,7 +424,8 @@ def leakage_markdown(table1: pd.DataFrame, controls: dict[str, pd.DataFrame], co
     from ..datasets.audit import audit, audit_markdown
 
     lines = ["# Leakage audit: test rows the detector saw in training", "",
-             "Generated by `python -m adbench_repro.aggregate table1_grouped` (or `table1`, `table1_dedup`); do not edit.",
+             "Generated by `python -m adbench_repro.aggregate table1_grouped` (or `table1`, `table1_dedup`, "
+             "`table1_grouped_full`); do not edit.",
              "", "ADBench resamples every dataset of fewer than 1000 rows *with replacement* to 1000 rows before the "
              "70/30 split (`protocol.duplicate_small=true`, the default, as in the paper), so copies of a row land "
              "in both training and test. `python -m adbench_repro.datasets --audit`:", ""]
@@ -330,6 +440,9 @@ def leakage_markdown(table1: pd.DataFrame, controls: dict[str, pd.DataFrame], co
         lines += control_section(table1, controls.get(name, pd.DataFrame(columns=KEYS + ["value"])), name, what,
                                  columns, seeds, datasets)
     lines += natural_duplicates_section(audit_rows, table1)
+    lines += identical_rows_section(audit_rows)
+    seeds, datasets = control_design(FULL)
+    lines += full_grouping_section(table1, controls.get(FULL, pd.DataFrame(columns=KEYS + ["value"])), seeds, datasets)
     return "\n".join(lines).rstrip() + "\n"
 
 
