@@ -6,7 +6,8 @@ and every parameter), effective multiplier, detector (target and every parameter
 protocol are included; ``protocol.split`` only when it is not its default ``adbench``, so the
 configurations made before that option existed keep their hash. An augmenter class that ignores the number of samples asked for
 (``Augmenter.uses_n = False``: ``none``) makes the multiplier irrelevant, so it is hashed as 0: a
-baseline run is shared by every study that needs it.
+baseline run is shared by every study that needs it. ``budget.fraction_of_train`` (beyond the paper,
+:mod:`.budget`) enters only when set for an augmenter that generates rows; the multiplier is then hashed as 0.
 """
 
 from __future__ import annotations
@@ -16,12 +17,9 @@ import json
 
 from omegaconf import DictConfig, OmegaConf
 
+from .budget import effective_multiplier, hashed_budget  # noqa: F401 - the count's owner (.budget); re-exported
 
-def effective_multiplier(cfg: DictConfig) -> int:
-    """``cfg.multiplier``, or 0 when the augmenter's class ignores it (``uses_n`` false)."""
-    from hydra.utils import get_class
 
-    return int(cfg.multiplier) if getattr(get_class(str(cfg.augmenter._target_)), "uses_n", True) else 0
 
 
 # protocol keys added after runs were committed, with the value they had implicitly: left out of the
@@ -43,6 +41,7 @@ def result_config(cfg: DictConfig) -> dict:
         "detector": OmegaConf.to_container(cfg.detector, resolve=True),
         "seed": int(cfg.seed),
         "protocol": protocol,
+        **hashed_budget(cfg),
     }
 
 

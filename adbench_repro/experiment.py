@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -12,9 +13,13 @@ import numpy as np
 from omegaconf import DictConfig
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from .confighash import effective_multiplier
+from .budget import pseudo_anomaly_count
 from .datasets import load_arrays, make_split
 from .signals import compute_signals
+
+log = logging.getLogger(__name__)
+#: counts of identical rows that ``protocol.split=grouped_identical`` logs as metrics (datasets.split.identical_groups)
+SPLIT_COUNTS = ("n_identical_groups", "n_identical_rows", "n_conflict_groups", "n_conflict_rows")
 
 
 @dataclass(frozen=True)
@@ -72,10 +77,13 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
             split=str(cfg.protocol.get("split", "adbench")),
         )
         load_s = time.perf_counter() - t0
+        if split.info.get("n_conflict_groups"):
+            log.info("%s: %d groups of identical rows carry both labels (%d rows); each group is on one side of "
+                     "the split", cfg.dataset.name, split.info["n_conflict_groups"], split.info["n_conflict_rows"])
 
         t0 = time.perf_counter()
         augmenter = hydra.utils.instantiate(cfg.augmenter)
-        n_gen = effective_multiplier(cfg) * len(split.X_labeled)
+        n_gen = pseudo_anomaly_count(cfg, len(split.X_labeled), len(split.X_unlabeled) + len(split.X_labeled))
         X_gen = augmenter.generate(split.X_labeled, split.X_unlabeled, n_gen, np.random.default_rng(int(cfg.seed)))
         generate_s = time.perf_counter() - t0
         X_train, y_train = split.training_set(X_gen)
@@ -103,6 +111,7 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
         "n_generated": n_gen, "n_unlabeled": len(split.X_unlabeled),
         "n_unlabeled_anomalies": split.info["n_unlabeled_anomalies"], "n_dropped": split.info["n_dropped"],
         "threads": n_threads, **signals,
+        **{f"split_{k[2:]}": split.info[k] for k in SPLIT_COUNTS if k in split.info},
     }
     tags = {"split.duplicated": str(split.info["duplicated"]).lower(),
             "split.subsampled": str(split.info["subsampled"]).lower()}

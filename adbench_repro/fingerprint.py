@@ -11,7 +11,8 @@ output is hashed at a stated tolerance.
   scored on 50 rows; the scores min-max scaled and rounded to :data:`SCORE_DECIMALS` decimals.
 * ``split``: :func:`datasets.make_split` with the run's protocol and label ratio (seed 0) on a 300-row data
   set (so ADBench's resampling of small data sets runs too); every array of the split rounded to
-  :data:`DECIMALS` decimals.
+  :data:`DECIMALS` decimals. ``protocol.split=grouped_identical`` adds a 1,200-row data set with repeated
+  rows (some with conflicting labels), which its grouping by value acts on.
 
 Each is 12 hex digits of SHA-256; :func:`combined` joins the three into the ``fingerprint`` a run is leased
 and found by. Computed once per component and process (:func:`functools.lru_cache` on the component's
@@ -110,7 +111,17 @@ def _split(protocol_json: str, label_ratio_json: str) -> str:
                    test_size=float(protocol["test_size"]), duplicate_small=bool(protocol["duplicate_small"]),
                    drop_unkept=bool(protocol["drop_unkept"]), pollution=float(protocol["pollution"]),
                    split=str(protocol["split"]))
-    return _digest(s.X_unlabeled, s.X_labeled, s.X_test, s.y_test, s.y_unlabeled_true, decimals=DECIMALS)
+    arrays = [s.X_unlabeled, s.X_labeled, s.X_test, s.y_test, s.y_unlabeled_true]
+    if protocol["split"] == "grouped_identical":  # its grouping by value acts only on repeated rows: a second
+        # fixture of 1,200 rows (not resampled) with natural duplicates, some with conflicting labels
+        X2 = np.round(rng.uniform(size=(1200, 2)), 1)
+        y2 = (rng.uniform(size=1200) < 0.1).astype(np.int64)
+        s2 = make_split(X2, y2, seed=0, la=float(ratio["la"]), keep=float(ratio["keep"]),
+                        test_size=float(protocol["test_size"]), duplicate_small=bool(protocol["duplicate_small"]),
+                        drop_unkept=bool(protocol["drop_unkept"]), pollution=float(protocol["pollution"]),
+                        split="grouped_identical")
+        arrays += [s2.X_unlabeled, s2.X_labeled, s2.X_test, s2.y_test, s2.y_unlabeled_true]
+    return _digest(*arrays, decimals=DECIMALS)
 
 
 def fingerprints(config: dict) -> dict[str, str]:

@@ -49,7 +49,8 @@ from .datasets.catalog import PUBLISHED_SIZE
 OUTPUT_ROOT = None
 
 #: the one cost model: rough seconds per run on 2 CPU cores for a 10,000-row dataset (ADBench's cap), by
-#: detector config, used until the store has timings; a dataset costs its rows (padded to 1,000) / 10,000 of it
+#: detector config, used until the store has timings; a dataset costs its rows (padded to 1,000) / 10,000 of it,
+#: times 1 + the training-row budget's fraction where one is set (:func:`budget_factor`)
 SECONDS_PER_RUN = {"mlp": 10.0, "catboost": 12.0, "deepsad": 5.0, "deepsad_pretrained": 20.0, "xgbod": 20.0,
                    "fttransformer": 3600.0,
                    # ADBench's detectors the paper left out (issue 32): CPU seconds per run, 1 thread, 2026-12-04,
@@ -67,6 +68,13 @@ def size_factor(dataset: str) -> float:
     """Rows ADBench keeps of ``dataset`` (padded to 1,000, capped at 10,000) over 10,000 (1.0 when unknown)."""
     rows = PUBLISHED_SIZE.get(dataset, (10_000, 0, 0.0))[0]
     return min(max(rows, 1_000), 10_000) / 10_000
+
+
+def budget_factor(config: dict) -> float:
+    """How much larger a configuration's training set is than the paper's: ``1 + budget.fraction_of_train`` with
+    a training-row budget (adbench_repro/budget.py), else 1 (the multiplier's few dozen rows are noise)."""
+    f = config.get(studies.BUDGET_KEY)
+    return 1.0 + float(f) if f is not None and studies.uses_multiplier(config["augmenter"]) else 1.0
 
 
 def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[str]]:
@@ -263,7 +271,8 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
     seconds: dict[str, float] = defaultdict(float)
     for c in todo:
         per_det[c["detector"]] += 1
-        seconds[c["detector"]] += est.get(c["detector"], UNKNOWN_DETECTOR_S) * size_factor(c["dataset"])
+        seconds[c["detector"]] += (est.get(c["detector"], UNKNOWN_DETECTOR_S) * size_factor(c["dataset"])
+                                   * budget_factor(c))
     total = 0.0
     for det, n in sorted(per_det.items()):
         t = seconds[det] / workers

@@ -89,6 +89,7 @@ def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
         "config": canonical_json(config),
         **{f"fp.{k}": v for k, v in fps.items()},
         "fingerprint": combined(fps),
+        **({"budget.fraction_of_train": str(config["budget"]["fraction_of_train"])} if "budget" in config else {}),
     }
 
 

@@ -34,7 +34,10 @@ VERIFIED_FILE = "verified.csv"
 FP_TAGS = [f"tags.fp.{c}" for c in COMPONENTS]
 PROVENANCE = ["tags.verified_commit", "tags.protocol.split", "tags.protocol.duplicate_small", *FP_TAGS,
               "tags.fingerprint"]
-EXTRA_METRICS = ["metrics.n_unlabeled", "metrics.n_unlabeled_anomalies", "metrics.n_dropped", "metrics.threads"]
+EXTRA_METRICS = ["metrics.n_unlabeled", "metrics.n_unlabeled_anomalies", "metrics.n_dropped", "metrics.threads",
+                 # protocol.split=grouped_identical's identical rows (an all-empty column is left out of a shard)
+                 "metrics.split_identical_groups", "metrics.split_identical_rows", "metrics.split_conflict_groups",
+                 "metrics.split_conflict_rows"]
 COLUMNS = [*EXPORT_COLUMNS, *PROVENANCE, *EXTRA_METRICS, "config"]
 
 
@@ -196,6 +199,7 @@ def run_config(config: str | dict, data_root: str, threads: int = 1):
         "dataset": {"name": c["dataset"]}, "label_ratio": c["label_ratio"], "augmenter": c["augmenter"],
         "multiplier": c["multiplier"], "detector": c["detector"], "seed": c["seed"],
         "protocol": {**PROTOCOL_DEFAULTS_OUT_OF_HASH, **c["protocol"]}, "data": {"root": str(data_root)},
+        "budget": c.get("budget", {"fraction_of_train": None}),
         "threads": threads, "validation": {"signals": False}})
 
 

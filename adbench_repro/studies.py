@@ -11,7 +11,8 @@ a Hydra config group and is never composed into the run config. Schema::
     rows: detector                    # row key: detector | dataset (Table VII) | augmenter | label_ratio | seed
     sweeps:                           # each block is a cartesian product; the study is their union
       - label_ratio: [1pct]           # required keys: augmenter, detector, label_ratio, seed;
-        augmenter: [none, nng_mix]    # multiplier is required unless every augmenter is `none`
+        augmenter: [none, nng_mix]    # multiplier is required unless every augmenter is `none` or the block
+                                      # sets "budget.fraction_of_train" (then the multiplier is 0: ignored)
         multiplier: [10]
         detector: [deepsad, mlp]
         seed: [0]
@@ -50,7 +51,9 @@ to be missing (e.g. ``{"augmenter.use_nn": absent}``). Values compare after :fun
 ``{"dataset": "6_cardio", "label_ratio": "1pct", "augmenter": "nng_mix", "multiplier": 10,
 "detector": "deepsad", "seed": 0, "augmenter.k": 3}`` -> ``dataset=6_cardio label_ratio=1pct ...``
 (:func:`to_override_list`). With augmenter ``none`` the multiplier cannot matter: it is set to 0 so the
-baseline runs are identical across multipliers and studies and are never run twice.
+baseline runs are identical across multipliers and studies and are never run twice; its
+``budget.fraction_of_train`` is dropped for the same reason. With a training-row budget
+(``budget.fraction_of_train``, :mod:`adbench_repro.budget`) the multiplier is set to 0 (ignored, hashed as 0).
 
 The aggregator (:mod:`adbench_repro.aggregate`) counts a run for a study exactly when its ``config_hash``
 tag equals the hash of one of these configurations composed from ``conf/``; the column is then chosen
@@ -88,6 +91,8 @@ PLAIN_KEYS = ("augmenter", "detector", "label_ratio", "seed", "multiplier", "dat
 ROW_KEYS = ("detector", "dataset", "augmenter", "label_ratio", "seed", "multiplier")
 #: detectors left out of the QUICK subset unless asked for (the slowest on a CPU)
 QUICK_EXCLUDED_DETECTORS = ("fttransformer",)
+#: the training-row budget's override (adbench_repro/budget.py): with it a block needs no multiplier
+BUDGET_KEY = "budget.fraction_of_train"
 #: match value meaning "the configuration does not set this key"
 ABSENT = "absent"
 
@@ -310,7 +315,7 @@ def parse_study(raw: Any, path: Path | None = None) -> Study:
         if "dataset" in clean:
             clean["dataset"] = _resolve_datasets(clean["dataset"], path, f"{where}.dataset")
         if "multiplier" not in clean:
-            if any(uses_multiplier(a) for a in clean["augmenter"]):
+            if any(uses_multiplier(a) for a in clean["augmenter"]) and BUDGET_KEY not in clean:
                 raise _err(path, f"{where}.multiplier", "missing (required unless every augmenter is 'none')")
             clean["multiplier"] = [0]
         for m in clean["multiplier"]:
@@ -559,6 +564,9 @@ def _product(study: Study, ds_all: list[str], quick: bool = False, seeds_keep: s
                 continue
             if not uses_multiplier(base["augmenter"]):
                 base["multiplier"] = 0
+                base.pop(BUDGET_KEY, None)  # nothing generated: the budget cannot matter (one Baseline run)
+            elif base.get(BUDGET_KEY) is not None:
+                base["multiplier"] = 0  # the training-row budget sets the count (adbench_repro/budget.py)
             for ds in block_ds:
                 config = {"dataset": ds, "label_ratio": base["label_ratio"], "augmenter": base["augmenter"],
                           "multiplier": base["multiplier"], "detector": base["detector"], "seed": base["seed"]}

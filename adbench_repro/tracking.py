@@ -315,13 +315,16 @@ def log_batch(client: MlflowClient, run_id: str, metrics: dict | None = None, pa
 def run_name(tags: dict) -> str:
     """The readable name of a run in the MLflow UI, from its identifying tags, the same for a run made here and
     one imported from an export: ``"6_cardio · nng_mix 10x · mlp · 1pct · seed 0"`` (``baseline`` for augmenter
-    ``none``; `` · grouped split`` when not ADBench's split). Not part of the config hash."""
+    ``none``; ``nng_mix 10% of train`` with a training-row budget; `` · grouped split`` when not ADBench's split). Not part of the config hash."""
     def tag(key: str) -> str:
         value = tags.get(key)
         return "?" if value is None or str(value) in ("", "nan") else str(value)
 
     augmenter = tag("augmenter")
     generated = "baseline" if augmenter == "none" else f"{augmenter} {tag('multiplier')}x"
+    fraction = tags.get("budget.fraction_of_train")
+    if augmenter != "none" and fraction is not None and str(fraction) not in ("", "nan", "None"):
+        generated = f"{augmenter} {float(fraction):.0%} of train"
     parts = [tag("dataset"), generated, tag("detector"), tag("label_ratio"), f"seed {tag('seed')}"]
     split = str(tags.get("protocol.split") or "adbench")
     if split not in ("adbench", "nan"):

@@ -96,13 +96,19 @@ def check_value(key: str, value) -> str | None:
         lo_open = key != "protocol.pollution"
         if not ok or not (0 < value <= 1 if lo_open else 0 <= value <= 1):
             return f"{key}={value} must be a number in {'(0, 1]' if lo_open else '[0, 1]'}"
+    elif key == "budget.fraction_of_train":
+        ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                               and 0 < value <= 1)
+        if not ok:
+            return (f"budget.fraction_of_train={value} must be null (the multiplier) or a number in (0, 1]: "
+                    "pseudo-anomalies = that share of the training rows; e.g. budget.fraction_of_train=0.1")
     elif key == "protocol.test_size":
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not ok or not 0 < value < 1:
             return f"protocol.test_size={value} must be a number in (0, 1); ADBench uses 0.3"
     elif key == "protocol.split":
-        if str(value) not in ("adbench", "grouped"):
-            return f"protocol.split={value} must be adbench or grouped (docs/protocol.md)"
+        if str(value) not in ("adbench", "grouped", "grouped_identical"):
+            return f"protocol.split={value} must be adbench, grouped or grouped_identical (docs/protocol.md)"
     elif key == "device":
         v = str(value)
         if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
@@ -119,7 +125,7 @@ def check_value(key: str, value) -> str | None:
     return None
 
 
-CHECKED = ("multiplier", "seed", "protocol.pollution", "protocol.test_size", "protocol.split", "label_ratio.la",
+CHECKED = ("multiplier", "budget.fraction_of_train", "seed", "protocol.pollution", "protocol.test_size", "protocol.split", "label_ratio.la",
            "label_ratio.keep", "device", "threads", "validation.signals", *GROUPS)
 
 
@@ -169,7 +175,8 @@ def check_config(cfg) -> None:
               "protocol.pollution": cfg.protocol.get("pollution"), "protocol.test_size": cfg.protocol.get("test_size"),
               "protocol.split": cfg.protocol.get("split", "adbench"),
               "label_ratio.la": cfg.label_ratio.get("la"), "label_ratio.keep": cfg.label_ratio.get("keep"),
-              "validation.signals": (cfg.get("validation") or {}).get("signals", True)}
+              "validation.signals": (cfg.get("validation") or {}).get("signals", True),
+              "budget.fraction_of_train": (cfg.get("budget") or {}).get("fraction_of_train")}
     for key, value in values.items():
         problem = check_value(key, value)
         if problem:

@@ -223,6 +223,20 @@ def test_uniform_claim_is_judged_on_the_classifier_rows(tmp_path):
     assert c.verdict == MIXED and "catboost, xgbod not run" in c.why  # 1 of 3 rows: at most mixed
 
 
+def test_uniform_claim_is_judged_at_every_training_row_budget(tmp_path):
+    """The budgets study: 2506.13955's claim at 10 % and 50 % of the training rows, one claim per budget, each on
+    its own column (here the trees gain only at 50 %)."""
+    synthetic_study("budgets", CPU_ROWS, {}, tmp_path,
+                    row_shift={"deepsad": {}, "mlp": {"Uniform 10%": 0.05, "Uniform 50%": 0.05},
+                               "catboost": {"Uniform 50%": 0.05}, "xgbod": {"Uniform 50%": 0.05}})
+    c10 = claim(tmp_path, "uniform-helps-classifiers-10pct-train")
+    c50 = claim(tmp_path, "uniform-helps-classifiers-50pct-train")
+    assert c10.beyond and c50.beyond and c10.study == c50.study == "budgets"
+    assert c50.verdict == REPRODUCED
+    assert c10.verdict == CONTRADICTED and [d.split(":")[:2] for d in c10.details] == [
+        ["for", " mlp"], ["against", " catboost"], ["against", " xgbod"]]
+
+
 def test_more_against_than_for_is_never_mixed_or_better():
     """The acceptance rule of issue 31, on every balance of up to 12 comparisons."""
     from adbench_repro.aggregate.claims import AGAINST, FOR, UNDECIDED

@@ -40,6 +40,8 @@ EXPECTED_RUNS = {
     "table1_uniform": N_CLASSICAL * 4 * 3 * 5,  # beyond the paper: Baseline, NNG-Mix, Uniform; 4 CPU detectors
     "families": N_CLASSICAL * 10 * 3 * 5,       # beyond the paper: the 4 CPU detectors + 6 of ADBench's, 3 columns
     "table1_fttransformer_cpu": 13 * 1 * 2 * 3,  # Table I's FTTransformer Baseline/NNG-Mix where a CPU carries it
+    "budgets": N_CLASSICAL * 4 * 7 * 3,         # beyond the paper: Baseline + 2 generators x 3 budgets, seeds 0-2
+    "table1_grouped_full": N_CLASSICAL * 4 * 2 * 5,  # beyond the paper: Baseline, NNG-Mix; fully grouped split
 }
 
 
@@ -78,7 +80,8 @@ def test_run_counts_and_no_duplicates(name):
     keys = [tuple(sorted(map(str, c.items()))) for c in configs]
     assert len(set(keys)) == len(keys)
     for c in configs:
-        assert (c["multiplier"] == 0) == (c["augmenter"] == "none")
+        # the multiplier is 0 exactly when it cannot matter: nothing generated, or a training-row budget
+        assert (c["multiplier"] == 0) == (c["augmenter"] == "none" or c.get("budget.fraction_of_train") is not None)
         assert len(study.column_for(c)) == 1  # every configuration fills exactly one column
 
 

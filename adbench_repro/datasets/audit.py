@@ -5,8 +5,9 @@ split (``protocol.duplicate_small``), so copies of one row can land on both side
 dataset and seed, the share of test rows that have an exact duplicate among **the rows the detector trains
 on** at Table I's label ratio (1 %: the unlabeled rows plus the kept labeled anomalies, after ``keep`` and
 the drop of the unkept ones; generated pseudo-anomalies not counted), with ADBench's split, with the grouped
-split (``protocol.split=grouped``) and without the resampling; and, as an upper bound, the same share
-against the whole 70 % training split. It also lists the pairs of datasets with identical rows (same number
+split (``protocol.split=grouped``), with the fully grouped split (``protocol.split=grouped_identical``) and
+without the resampling; and, as an upper bound, the same share against the whole 70 % training split. Per file,
+the values repeated (identical rows) and those whose rows carry both labels (label-conflicting duplicates). It also lists the pairs of datasets with identical rows (same number
 of features, equal values). On datasets that are not resampled, the shares are the file's natural duplicates.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from .catalog import dataset_names
 from .loader import dataset_path, load_arrays
-from .split import N_LOWER, make_split
+from .split import N_LOWER, first_identical_row, identical_groups, make_split
 
 
 def _row_keys(X: np.ndarray) -> np.ndarray:
@@ -51,6 +52,14 @@ class AuditRow:
     self_duplicates: float      # share of the file's rows that repeat an earlier row (before any protocol)
     seen_grouped: float = float("nan")  # same as seen_with, protocol.split=grouped
     seen_split: float = float("nan")    # in the whole 70 % training split, ADBench's (upper bound of seen_with)
+    # the fully grouped split (protocol.split=grouped_identical) and the file's identical rows
+    seen_identical: float = float("nan")  # same as seen_with, protocol.split=grouped_identical
+    identical_groups: int = 0           # values repeated in the file (groups of two rows or more)
+    identical_rows: int = 0             # rows in them
+    conflict_groups: int = 0            # of those, groups whose rows carry both labels
+    conflict_rows: int = 0              # rows in them
+    test_anomalies: tuple[int, int] = (0, 0)  # test anomalies, ADBench's split and grouped_identical
+    labeled: tuple[int, int] = (0, 0)         # kept labeled anomalies (1 %), the same two
 
 
 def _seen(s) -> float:
@@ -69,10 +78,17 @@ def audit_dataset(name: str, root=None, seed: int = 0) -> AuditRow:
     without = make_split(X, y, seed, la=AUDIT_LA, keep=AUDIT_KEEP, duplicate_small=False) if duplicated else adb
     whole, _ = adbench_generate(X, y, seed, la=AUDIT_LA)
     keys = _row_keys(X)
+    full = make_split(X, y, seed, la=AUDIT_LA, keep=AUDIT_KEEP, split="grouped_identical")
+    same = identical_groups(first_identical_row(X), y)
     return AuditRow(dataset=name, rows=len(X), duplicated=duplicated, seen_with=_seen(adb),
                     seen_without=_seen(without), self_duplicates=1.0 - len(np.unique(keys)) / len(keys),
                     seen_grouped=_seen(grouped),
-                    seen_split=share_seen_in_training(whole["X_train"], whole["X_test"]))
+                    seen_split=share_seen_in_training(whole["X_train"], whole["X_test"]),
+                    seen_identical=_seen(full), identical_groups=same["n_identical_groups"],
+                    identical_rows=same["n_identical_rows"], conflict_groups=same["n_conflict_groups"],
+                    conflict_rows=same["n_conflict_rows"],
+                    test_anomalies=(int(adb.y_test.sum()), int(full.y_test.sum())),
+                    labeled=(len(adb.X_labeled), len(full.X_labeled)))
 
 
 def shared_rows(names: list[str], root=None) -> list[tuple[str, str, int, int, int]]:

@@ -21,6 +21,14 @@ when step 1 resampled: every copy of one source row goes to the same side, with 
 size and per-class test counts for the same seed (:func:`grouped_split`), so data size and labeled counts
 are ADBench's and only the train/test copies go. Without resampling every group is one row and the split
 is ADBench's, draw for draw.
+
+``split="grouped_identical"`` (beyond the paper, the fully grouped protocol) groups by *value* instead: every
+row equal to another (a copy made by step 1, or a natural duplicate in the file) is in one group, so no test
+row has an identical row in training. Groups that mix labels (identical features, different labels) go to one
+side whole (:func:`grouped_split`) and are counted in ``info`` (``n_conflict_groups``, ``n_conflict_rows``).
+The groups are numbered by the first file row of each value, so on a file without repeated rows the groups
+are the source rows and the split equals ``grouped``'s draw for draw; with no group of two rows or more (a
+file without repeated rows, not resampled) it is ADBench's split, draw for draw.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 N_LOWER = 1000
 N_UPPER = 10000
-SPLITS = ("adbench", "grouped")
+SPLITS = ("adbench", "grouped", "grouped_identical")
 
 
 @dataclass
@@ -85,19 +93,31 @@ def adbench_generate(
     rs = np.random.RandomState(seed)
     info = {"n_original": len(y), "duplicated": False, "subsampled": False}
     source = None  # source row of each row, when resampled with replacement
+    first = first_identical_row(X) if split == "grouped_identical" else None
+    rows = np.arange(len(y))  # file row of each row
     if len(y) < N_LOWER and duplicate_small:
         rs = np.random.RandomState(seed)
         idx = rs.choice(np.arange(len(y)), N_LOWER, replace=True)
         X, y = X[idx], y[idx]
         info["duplicated"] = True
         source = idx
+        rows = rows[idx]
     if len(y) > N_UPPER:
         rs = np.random.RandomState(seed)
         idx = rs.choice(np.arange(len(y)), N_UPPER, replace=False)
         X, y = X[idx], y[idx]
         info["subsampled"] = True
+        rows = rows[idx]
+    groups = None
     if split == "grouped" and source is not None:
-        train_idx, test_idx = grouped_split(source, y, test_size, rs)
+        groups = source
+    elif split == "grouped_identical":
+        groups = first[rows]  # one group per distinct row value, numbered by its first file row
+        info.update(identical_groups(groups, y))
+        if info["n_identical_groups"] == 0:
+            groups = None  # every row distinct: ADBench's split, draw for draw
+    if groups is not None:
+        train_idx, test_idx = grouped_split(groups, y, test_size, rs)
         X_train, X_test, y_train, y_test = X[train_idx], X[test_idx], y[train_idx], y[test_idx]
     else:
         X_train, X_test, y_train, y_test = train_test_split(
@@ -115,6 +135,25 @@ def adbench_generate(
     out = dict(X_train=X_train, y_train=y_train, X_test=X_test, y_test=np.asarray(y_test),
                y_train_true=y_train_true, idx_labeled=idx_labeled, info=info)
     return out, rs
+
+
+def first_identical_row(X: np.ndarray) -> np.ndarray:
+    """For each row of ``X``, the index of the first row with the same values (exact float64 equality)."""
+    X = np.ascontiguousarray(X, dtype=np.float64) + 0.0  # + 0.0: -0.0 and 0.0 are one value
+    keys = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first[inverse.ravel()]
+
+
+def identical_groups(groups: np.ndarray, y: np.ndarray) -> dict[str, int]:
+    """Counts of the groups of identical rows: ``n_identical_groups`` (groups of two rows or more),
+    ``n_identical_rows`` (rows in them), ``n_conflict_groups`` (groups whose rows carry both labels) and
+    ``n_conflict_rows`` (rows in those)."""
+    ids, inverse, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    anomalies = np.bincount(inverse.ravel(), weights=(np.asarray(y) == 1), minlength=len(ids))
+    conflict = (anomalies > 0) & (anomalies < sizes)
+    return {"n_identical_groups": int((sizes > 1).sum()), "n_identical_rows": int(sizes[sizes > 1].sum()),
+            "n_conflict_groups": int(conflict.sum()), "n_conflict_rows": int(sizes[conflict].sum())}
 
 
 def _subset_near_sum(sizes: np.ndarray, target: int) -> np.ndarray:
@@ -148,15 +187,26 @@ def grouped_split(source: np.ndarray, y: np.ndarray, test_size: float,
     falls short. When a class's copies cannot make up its count exactly (a few source anomalies with
     many copies each), it takes the nearest count and the largest class absorbs the difference, so
     the test size is always ADBench's. Both sides are then shuffled.
+
+    Groups that hold both labels (identical rows with conflicting labels, ``split="grouped_identical"``) are
+    placed first, whole (:func:`_place_mixed`), and the per-class counts left are filled as above; with none
+    (always under ``split="grouped"``: copies share their source's label) no draw is made for them.
     """
     _, y_test_ref = train_test_split(y, test_size=test_size, shuffle=True, stratify=y,
                                      random_state=copy.deepcopy(rs))
     classes = sorted(np.unique(y), key=lambda c: ((y == c).sum(), c))  # largest class last
+    targets = {cls: int((y_test_ref == cls).sum()) for cls in classes}
     test_rows, shift = [], 0
+    mixed = _mixed_groups(source, y)
+    if mixed.any():  # groups with both labels go to one side whole first (no draw when there are none)
+        taken = _place_mixed(source, y, mixed, targets, test_size, rs)
+        test_rows.append(taken)
+        for cls in classes:
+            targets[cls] -= int((y[taken] == cls).sum())
     for k, cls in enumerate(classes):
-        rows = np.where(y == cls)[0]
+        rows = np.where((y == cls) & ~mixed)[0]
         groups, inverse, sizes = np.unique(source[rows], return_inverse=True, return_counts=True)
-        target = int((y_test_ref == cls).sum()) + (shift if k == len(classes) - 1 else 0)
+        target = targets[cls] + (shift if k == len(classes) - 1 else 0)
         order = rs.permutation(len(groups))
         taken, total = [], 0
         for g in order:  # greedy: whole groups in random order while they fit
@@ -171,6 +221,39 @@ def grouped_split(source: np.ndarray, y: np.ndarray, test_size: float,
     test_idx = np.concatenate(test_rows)
     train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
     return train_idx[rs.permutation(len(train_idx))], test_idx[rs.permutation(len(test_idx))]
+
+
+def _mixed_groups(source: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per row, whether its group holds rows of more than one label."""
+    ids, inverse = np.unique(source, return_inverse=True)
+    inverse = inverse.ravel()
+    lo = np.full(len(ids), np.inf)
+    hi = np.full(len(ids), -np.inf)
+    np.minimum.at(lo, inverse, y.astype(float))
+    np.maximum.at(hi, inverse, y.astype(float))
+    return (lo != hi)[inverse]
+
+
+def _place_mixed(source: np.ndarray, y: np.ndarray, mixed: np.ndarray, targets: dict, test_size: float,
+                 rs: np.random.RandomState) -> np.ndarray:
+    """Row indices of the mixed-label groups that go to the test side: whole groups in random order while the
+    test side's share of the mixed rows stays within ``round(test_size x mixed rows)`` and every class stays
+    within its test count."""
+    rows = np.where(mixed)[0]
+    groups, inverse = np.unique(source[rows], return_inverse=True)
+    inverse = inverse.ravel()
+    cap = int(round(test_size * len(rows)))
+    used = {cls: 0 for cls in targets}
+    total, taken = 0, []
+    for g in rs.permutation(len(groups)):
+        members = rows[inverse == g]
+        counts = {cls: int((y[members] == cls).sum()) for cls in targets}
+        if total + len(members) <= cap and all(used[c] + counts[c] <= targets[c] for c in targets):
+            taken.append(members)
+            total += len(members)
+            for c in targets:
+                used[c] += counts[c]
+    return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)
 
 
 def make_split(
