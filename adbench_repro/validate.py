@@ -113,6 +113,10 @@ def check_value(key: str, value) -> str | None:
     elif key == "validation.signals":
         if not isinstance(value, bool):
             return f"validation.signals={value} must be true or false (label-free signals, docs/selection.md)"
+    elif key == "validation.holdout":
+        from .outputs import holdout_problem
+
+        return holdout_problem(value)
     elif key in GROUPS:
         if str(value) not in _names(key):
             return unknown_name(key, str(value))
@@ -120,7 +124,7 @@ def check_value(key: str, value) -> str | None:
 
 
 CHECKED = ("multiplier", "seed", "protocol.pollution", "protocol.test_size", "protocol.split", "label_ratio.la",
-           "label_ratio.keep", "device", "threads", "validation.signals", *GROUPS)
+           "label_ratio.keep", "device", "threads", "validation.signals", "validation.holdout", *GROUPS)
 
 
 def hydra_overrides(argv: list[str]) -> list[str] | None:
@@ -169,7 +173,8 @@ def check_config(cfg) -> None:
               "protocol.pollution": cfg.protocol.get("pollution"), "protocol.test_size": cfg.protocol.get("test_size"),
               "protocol.split": cfg.protocol.get("split", "adbench"),
               "label_ratio.la": cfg.label_ratio.get("la"), "label_ratio.keep": cfg.label_ratio.get("keep"),
-              "validation.signals": (cfg.get("validation") or {}).get("signals", True)}
+              "validation.signals": (cfg.get("validation") or {}).get("signals", True),
+              "validation.holdout": (cfg.get("validation") or {}).get("holdout", 0)}
     for key, value in values.items():
         problem = check_value(key, value)
         if problem:
