@@ -23,6 +23,8 @@ from typing import Mapping
 #: the run tag (tracking store) and the metric (committed store) that say which holdout fraction a run had
 HOLDOUT_TAG = "validation.holdout"
 HOLDOUT_METRIC = "holdout_fraction"
+#: the output tags a run carries when it has the output (the lease reads them)
+OUTPUT_TAGS = (HOLDOUT_TAG,)
 
 
 def signals_enabled(cfg) -> bool:

@@ -26,6 +26,7 @@ from . import interrupts, lease, tracking
 from .confighash import canonical_json, config_hash, effective_multiplier, result_config
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
+from .outputs import required
 from .provenance import current_sweep_id, git_commit, package_version
 from .validate import ConfigError, check_config, check_overrides
 
@@ -88,6 +89,7 @@ def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
         "config": canonical_json(config),
         **{f"fp.{k}": v for k, v in fps.items()},
         "fingerprint": combined(fps),
+        **required(cfg),  # output tags (validation.holdout > 0): which runs count as done for such a request
     }
 
 

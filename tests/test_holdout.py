@@ -120,3 +120,73 @@ def test_a_bad_holdout_is_refused_in_one_line(tmp_path, adbench_root):
     assert check_value("validation.holdout", 0) is None and check_value("validation.holdout", 0.2) is None
     with pytest.raises(ConfigError, match=r"validation.holdout=1.5 must be a number in \[0, 1\)"):
         check_config(_cfg(tmp_path, adbench_root, "validation.holdout=1.5"))
+
+
+def test_a_request_for_held_out_signals_reruns_a_finished_run_without_them_once(tmp_path, adbench_root):
+    """The lease: a FINISHED run without held-out signals does not hold a configuration for a request with
+    ``validation.holdout=0.2`` (same config hash); the rerun does, for that request and for a plain one."""
+    from adbench_repro import lease, plan, tracking
+    from adbench_repro.run import run_experiment
+
+    store = f"sqlite:///{tmp_path}/mlflow.db"
+    plain = compose_run_config(["dataset=14_glass", "augmenter=nng_mix", "detector=rf", "detector.n_estimators=20",
+                                "seed=0", "threads=1"], store, adbench_root)
+    first = run_experiment(plain)
+    held = compose_run_config(["dataset=14_glass", "augmenter=nng_mix", "detector=rf", "detector.n_estimators=20",
+                               "seed=0", "threads=1", "validation.holdout=0.2"], store, adbench_root)
+    client, exp = tracking.open_experiment(held.mlflow)
+    planned = plan.compose([["dataset=14_glass", "augmenter=nng_mix", "detector=rf", "detector.n_estimators=20",
+                             "seed=0", "threads=1"]])
+    need = {"validation.holdout": "0.2"}
+    assert lease.done(client, exp, planned) == {planned[0].config_hash}
+    assert lease.done(client, exp, planned, need) == set()
+    rerun = run_experiment(held)
+    assert rerun["status"] == "finished" and rerun["aucroc"] == first["aucroc"]  # the same result, to the bit
+    run = client.get_run(rerun["run_id"])
+    assert run.data.tags["validation.holdout"] == "0.2" and "val_ho_mmd" in run.data.metrics
+    assert lease.done(client, exp, planned, need) == {planned[0].config_hash}
+    assert run_experiment(held)["status"] == "skipped" and run_experiment(plain)["status"] == "skipped"
+
+
+def test_the_dry_run_plans_the_runs_that_lack_held_out_signals(tmp_path, monkeypatch, adbench_root, capsys):
+    """Committed runs without held-out signals are done for a plain request and to run for one with
+    ``validation.holdout=0.2``; a committed run with them (metric holdout_fraction 0.2) is done for both."""
+    from adbench_repro import reproduce, store
+    from adbench_repro.aggregate.expected import config_hashes
+
+    rows = store.read()
+    configs = reproduce.studies.expand(reproduce.studies.load_study("table1"), quick=True, datasets=["45_wine"],
+                                       detectors=["mlp"], seeds=[0])
+    mine = rows[rows["tags.config_hash"].isin(set(config_hashes(configs)))].drop(columns=["source"]).copy()
+    assert len(mine) == 8
+    mine["metrics.holdout_fraction"] = float("nan")
+    mine.loc[mine.index[:3], "metrics.holdout_fraction"] = 0.2
+    store.write(mine, tmp_path / "store")
+    monkeypatch.setattr(store, "STORE_DIR", tmp_path / "store")
+    args = ["table1", "--quick", "--datasets", "45_wine", "--detectors", "mlp", "--seeds", "0", "--dry-run",
+            f"data.root={adbench_root}", f"mlflow.tracking_uri=sqlite:///{tmp_path}/m.db"]
+    assert reproduce.main(args) == 0
+    plain = capsys.readouterr().out
+    assert "8 runs: 8 in the committed store" in plain and "0 to run" in plain and "held-out" not in plain
+    assert reproduce.main([*args, "validation.holdout=0.2"]) == 0
+    held = capsys.readouterr().out
+    assert "8 runs: 3 in the committed store" in held and "5 to run" in held
+    assert "5 done run(s) without them are rerun" in held
+    assert reproduce.main([*args, "validation.holdout=0.1"]) == 0  # another fraction: none has it
+    assert "8 runs: 0 in the committed store" in capsys.readouterr().out
+
+
+def test_the_store_takes_a_rerun_with_more_validation_outputs_and_keeps_one_with_fewer(tmp_path):
+    from adbench_repro import store
+
+    rows = store.read()
+    one = rows[rows["tags.detector"] == "mlp"].drop(columns=["source"]).head(2).copy()
+    store.write(one, tmp_path)
+    rerun = one.copy()
+    rerun["run_id"] = ["new0", "new1"]
+    rerun["metrics.val_ho_mmd"] = [0.01, 0.02]
+    rerun["metrics.holdout_fraction"] = [0.2, 0.2]
+    assert store.add(rerun, tmp_path) == {"added": 0, "replaced": 2, "kept": 0}
+    assert set(store.read(tmp_path)["run_id"]) == {"new0", "new1"}
+    assert store.add(one, tmp_path) == {"added": 0, "replaced": 0, "kept": 2}  # fewer outputs: the stored one stays
+    assert set(store.read(tmp_path)["run_id"]) == {"new0", "new1"}
