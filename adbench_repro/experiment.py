@@ -1,5 +1,6 @@
 """One experiment, with no tracking and no sweep: load -> split -> generate -> fit -> score -> metrics
-(AUCROC, AUCPR and, unless ``validation.signals=false``, the label-free signals of :mod:`.signals`)."""
+(AUCROC, AUCPR and, unless ``validation.signals=false``, the label-free signals of :mod:`.signals`; with
+``validation.holdout > 0`` also the held-out signals of :mod:`.holdout`, after all the rest)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .budget import pseudo_anomaly_count
 from .datasets import load_arrays, make_split
+from .holdout import heldout_metrics
+from .outputs import holdout_fraction, signals_enabled  # noqa: F401 - signals_enabled is part of this API
 from .signals import compute_signals
 
 log = logging.getLogger(__name__)
@@ -51,21 +54,13 @@ def threads(cfg: DictConfig) -> int:
     return n
 
 
-def signals_enabled(cfg: DictConfig) -> bool:
-    """Whether a run computes the label-free validation signals (``validation.signals``, default true; an
-    output switch, outside the config hash)."""
-    value = (cfg.get("validation") or {}).get("signals", True)
-    if not isinstance(value, bool):
-        raise ValueError(f"validation.signals must be true or false, got {value!r}")
-    return value
-
-
 def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
     """Run the configuration ``cfg`` once on ``device`` and measure it; raises on any failure."""
     import torch
     from threadpoolctl import threadpool_limits
 
     n_threads = threads(cfg)
+    holdout = holdout_fraction(cfg)  # a bad value fails before any work
     torch.set_num_threads(n_threads)
     with threadpool_limits(limits=n_threads):
         t0 = time.perf_counter()
@@ -103,6 +98,8 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
             signals = compute_signals(detector, split.X_unlabeled, split.X_labeled, X_gen, split.X_test,
                                       int(cfg.seed))
             signals["signals_s"] = time.perf_counter() - t0
+        if holdout > 0:  # last: a second fit on its own rows and streams, nothing above reads it
+            signals.update(heldout_metrics(cfg, split, device))
     metrics = {
         "aucroc": roc_auc_score(split.y_test, scores),
         "aucpr": average_precision_score(split.y_test, scores),

@@ -16,7 +16,8 @@ A dead run is ignored, its configuration is taken over, and the run that takes i
 with an ``error`` tag saying why. A run that does not hold the lease stands down (its run is deleted)
 before doing any work, and once more before it would end FINISHED, so each configuration ends FINISHED
 once however many sweeps, launchers or machines share the store. ``force=true`` ignores FINISHED runs
-that ended before this one started.
+that ended before this one started. A run that asks for an output older runs lack (the held-out signals,
+``validation.holdout``: :mod:`.outputs`) counts only the runs tagged with it, FINISHED or RUNNING.
 
 The rule rests on three assumptions, checked where they can be:
 
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import tracking
+from .outputs import OUTPUT_TAGS, tags_satisfy
 from .validate import ConfigError
 
 log = logging.getLogger(__name__)
@@ -204,12 +206,15 @@ def _heartbeat(value: str | None, now_s: float) -> float | None:
         return now_s
 
 
-def claims_of(client, experiment_id: str, config_hash: str, fingerprint: str | None = None) -> list[Claim]:
+def claims_of(client, experiment_id: str, config_hash: str, fingerprint: str | None = None,
+              need: dict[str, str] | None = None) -> list[Claim]:
     """The RUNNING and FINISHED runs of ``config_hash`` in the experiment, as claims; with ``fingerprint``,
-    only the runs made by code that behaves as today's (:mod:`.fingerprint`): the others are stale."""
+    only the runs made by code that behaves as today's (:mod:`.fingerprint`): the others are stale; with
+    ``need`` (output tags, :func:`.outputs.required`), only the runs that carry them."""
     query = f"tags.config_hash = '{config_hash}'" + (f" and tags.fingerprint = '{fingerprint}'" if fingerprint else "")
     runs = tracking.with_retries(client.search_runs, [experiment_id], filter_string=query, max_results=1000)
-    return [claim_of(r, time.time()) for r in runs if r.info.status in ("RUNNING", "FINISHED")]
+    return [claim_of(r, time.time()) for r in runs
+            if r.info.status in ("RUNNING", "FINISHED") and tags_satisfy(r.data.tags, need or {})]
 
 
 def claim_of(run, now_s: float) -> Claim:
@@ -219,15 +224,16 @@ def claim_of(run, now_s: float) -> Claim:
                  _heartbeat(t.get(HEARTBEAT), now_s), t.get(NODE, ""), t.get(SLURM_JOB, ""))
 
 
-def done(client, experiment_id: str, planned) -> set[str]:
+def done(client, experiment_id: str, planned, need: dict[str, str] | None = None) -> set[str]:
     """The config hashes among ``planned`` (:class:`..plan.Planned`) with a FINISHED run in the experiment made
-    by code that behaves as today's (same fingerprint, :mod:`.fingerprint`): the planners' "done?"."""
+    by code that behaves as today's (same fingerprint, :mod:`.fingerprint`) and carrying the output tags ``need``
+    (:func:`.outputs.required`): the planners' "done?"."""
     from .fingerprint import combined, fingerprints
 
     finished: dict[str, set[str]] = {}
     for r in tracking.iter_finished_runs(client, experiment_id):
         h = r.data.tags.get("config_hash")
-        if h:
+        if h and tags_satisfy(r.data.tags, need or {}):
             finished.setdefault(h, set()).add(r.data.tags.get("fingerprint", ""))
     return {p.config_hash for p in planned
             if p.config_hash in finished and combined(fingerprints(p.config)) in finished[p.config_hash]}
@@ -249,10 +255,11 @@ class Lease:
     """A held lease: keeps the run's heartbeat fresh until :meth:`end`."""
 
     def __init__(self, client, experiment_id: str, run_id: str, config_hash: str, start_ms: int, force: bool,
-                 stale_s: float, heartbeat_s: float, fingerprint: str | None = None) -> None:
+                 stale_s: float, heartbeat_s: float, fingerprint: str | None = None,
+                 need: dict[str, str] | None = None) -> None:
         self.client, self.experiment_id, self.run_id = client, experiment_id, run_id
         self.config_hash, self.start_ms, self.force, self.stale_s = config_hash, start_ms, force, stale_s
-        self.fingerprint = fingerprint
+        self.fingerprint, self.need = fingerprint, need
         self.heartbeat_s = heartbeat_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, args=(heartbeat_s,), name="adbench-lease", daemon=True)
@@ -281,8 +288,8 @@ class Lease:
 
     def holder(self) -> Claim | None:
         """Who holds the lease now (``self`` when this run still does)."""
-        return holder(claims_of(self.client, self.experiment_id, self.config_hash, self.fingerprint), self.run_id, time.time(),
-                      self.stale_s, self.start_ms if self.force else None)
+        return holder(claims_of(self.client, self.experiment_id, self.config_hash, self.fingerprint, self.need),
+                      self.run_id, time.time(), self.stale_s, self.start_ms if self.force else None)
 
     def end(self, status: str) -> Claim | None:
         """Stop the heartbeat and end the run with ``status``. A run about to end FINISHED first checks that
@@ -329,23 +336,25 @@ def acquire(client, experiment_id: str, tags: dict[str, str], run_name: str, for
             stale_s: float = 300.0, heartbeat_s: float = 30.0) -> tuple[Lease | None, Claim | None]:
     """``(lease, None)`` when this process should run the configuration of ``tags["config_hash"]`` (a
     RUNNING run now exists for it), else ``(None, holder)``: the FINISHED or live RUNNING run that has it.
-    With ``tags["fingerprint"]``, only runs with that fingerprint count (a run of other code is stale).
+    With ``tags["fingerprint"]``, only runs with that fingerprint count (a run of other code is stale); with an
+    output tag (``validation.holdout``, :mod:`.outputs`), only runs that carry it.
     RUNNING runs found dead on the way are ended KILLED by the run that takes over."""
     check_timing(stale_s, heartbeat_s)
     h, fp = tags["config_hash"], tags.get("fingerprint")
+    need = {k: tags[k] for k in OUTPUT_TAGS if k in tags}
     now = time.time()
     if not force:  # the common case of a resumed sweep: done already, nothing is written
-        done = holder(claims_of(client, experiment_id, h, fp), None, now, stale_s)
+        done = holder(claims_of(client, experiment_id, h, fp, need), None, now, stale_s)
         if done is not None:
             return None, done
     run = tracking.with_retries(client.create_run, experiment_id, tags={**tags, **owner_tags(now)},
                                 run_name=run_name)
     me, start_ms = run.info.run_id, int(run.info.start_time)
     dead: dict[str, str] = {}
-    who = holder(claims_of(client, experiment_id, h, fp), me, time.time(), stale_s, start_ms if force else None,
+    who = holder(claims_of(client, experiment_id, h, fp, need), me, time.time(), stale_s, start_ms if force else None,
                  dead=dead)
     if who is not None and who.run_id != me:
         _stand_down(client, me)
         return None, who
     _end_dead(client, dead, me)
-    return Lease(client, experiment_id, me, h, start_ms, force, stale_s, heartbeat_s, fp), None
+    return Lease(client, experiment_id, me, h, start_ms, force, stale_s, heartbeat_s, fp, need), None

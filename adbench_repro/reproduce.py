@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 from hydra import compose, initialize_config_dir
 
-from . import interrupts, lease, paths, plan, store, studies, tracking
+from . import interrupts, lease, outputs, paths, plan, store, studies, tracking
 from .datasets import dataset_path
 from .run import CONF_DIR
 from .aggregate.publish import publish_study
@@ -97,6 +97,12 @@ def seconds_per_run(client, experiment_id: str) -> tuple[dict[str, float], set[s
             est[det] = statistics.median(xs)
             measured.add(det)
     return est, measured
+
+
+def holdout_cost(fraction: float) -> float:
+    """A run's cost relative to one without held-out signals: one more generation and fit on ``1 - fraction``
+    of the training rows, taken as linear in the rows (``2 - fraction``; 1 when off)."""
+    return 2.0 - fraction if fraction > 0 else 1.0
 
 
 def config_key(config: dict) -> tuple:
@@ -254,8 +260,9 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
     for c in present:  # e.g. Fig. 5's default k/sigma/alpha columns are one configuration
         distinct.setdefault(by_key[config_key(c)], c)
     present = list(distinct.values())
+    need = outputs.required(base_cfg)  # validation.holdout > 0: only runs with held-out signals are done
     state = plan_state([p for p in {p.config_hash: p for p in planned}.values() if p.config_hash in distinct],
-                       client, exp_id, committed)
+                       client, exp_id, committed, need)
     todo = [c for h, c in distinct.items() if h not in state.done]
     workers = jobs or os.cpu_count() or 1
     est, measured = seconds_per_run(client, exp_id)
@@ -264,6 +271,10 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
     print(f"  {len(present)} runs: {len(state.committed)} in the committed store (results/store/), "
           f"{len(state.tracked)} FINISHED in {base_cfg.mlflow.tracking_uri} [{base_cfg.mlflow.experiment_name}] "
           f"(by config hash and code fingerprint); {len(todo)} to run on {workers} worker(s)")
+    if need:
+        print(f"  held-out signals asked for (validation.holdout={need[outputs.HOLDOUT_TAG]}): a run counts as done "
+              f"only when it has them; {len(state.lacking)} done run(s) without them are rerun (same config hash: "
+              "the result is checked to the bit and joins the store with them); each run fits twice")
     if len(state.stale):
         print(f"  of those to run, {store.stale_summary(state.stale)}: their runs were made by code that behaves "
               "otherwise today (docs/development.md#fingerprints)")
@@ -272,7 +283,7 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
     for c in todo:
         per_det[c["detector"]] += 1
         seconds[c["detector"]] += (est.get(c["detector"], UNKNOWN_DETECTOR_S) * size_factor(c["dataset"])
-                                   * budget_factor(c))
+                                   * budget_factor(c) * holdout_cost(outputs.holdout_fraction(base_cfg)))
     total = 0.0
     for det, n in sorted(per_det.items()):
         t = seconds[det] / workers
@@ -315,28 +326,37 @@ def run_study(study: str | Path | studies.Study, *, quick: bool = False, detecto
 class PlanState:
     """Which planned config hashes are done, and where: ``committed`` (a current run in the committed
     store), ``tracked`` (a current FINISHED run in the tracking store), ``stale`` (committed-store rows of
-    code that behaves otherwise today, with the components in column ``stale``)."""
+    code that behaves otherwise today, with the components in column ``stale``), ``lacking`` (hashes with a
+    current run that lacks the outputs asked for, :func:`.outputs.required`: not done)."""
 
     committed: set
     tracked: set
     stale: object
+    lacking: set = frozenset()
 
     @property
     def done(self) -> set:
         return self.committed | self.tracked
 
 
-def plan_state(planned: list, client, experiment_id: str, committed: bool = True) -> PlanState:
+def plan_state(planned: list, client, experiment_id: str, committed: bool = True,
+               need: dict[str, str] | None = None) -> PlanState:
     """Done or not, for each planned configuration (:class:`plan.Planned`): the one answer the dry run, the
     sweep and the table share. The committed store's rows must match today's fingerprints; the tracking
-    store's answer is the lease's (:func:`lease.done`)."""
+    store's answer is the lease's (:func:`lease.done`). With ``need`` (output tags, :func:`.outputs.required`)
+    a run counts only when it has those outputs (the held-out signals)."""
     hashes = {p.config_hash for p in planned}
     rows = store.read() if committed else pd.DataFrame(columns=store.COLUMNS)
     rows = rows[rows["tags.config_hash"].isin(hashes)]
     stale = store.stale(rows)
-    in_store = set(rows["tags.config_hash"]) - set(stale["tags.config_hash"])
-    tracked = lease.done(client, experiment_id, [p for p in planned if p.config_hash not in in_store])
-    return PlanState(in_store, tracked, stale)
+    current = set(rows["tags.config_hash"]) - set(stale["tags.config_hash"])
+    in_store = set(rows.loc[outputs.rows_satisfy(rows, need or {}), "tags.config_hash"]) & current
+    tracked = lease.done(client, experiment_id, [p for p in planned if p.config_hash not in in_store], need)
+    lacking = set()
+    if need:
+        anyhow = lease.done(client, experiment_id, [p for p in planned if p.config_hash not in current])
+        lacking = (current | anyhow) - in_store - tracked
+    return PlanState(in_store, tracked, stale, lacking)
 
 
 def _has_gpu(device: str) -> bool:

@@ -26,6 +26,7 @@ from . import interrupts, lease, paths, tracking
 from .confighash import canonical_json, config_hash, effective_multiplier, result_config
 from .datasets import FAMILIES, DataError, get_dataset, load_arrays
 from .experiment import experiment
+from .outputs import required
 from .provenance import current_sweep_id, git_commit, package_version
 from .validate import ConfigError, check_config, check_overrides
 
@@ -90,6 +91,7 @@ def run_tags(cfg: DictConfig, device: str) -> dict[str, str]:
         **{f"fp.{k}": v for k, v in fps.items()},
         "fingerprint": combined(fps),
         **({"budget.fraction_of_train": str(config["budget"]["fraction_of_train"])} if "budget" in config else {}),
+        **required(cfg),  # output tags (validation.holdout > 0): which runs count as done for such a request
     }
 
 

@@ -69,13 +69,15 @@ def mmd_mixture(base: np.ndarray, gen: np.ndarray, w: float, test: np.ndarray, g
 
 
 def mmd_signal(X_unlabeled: np.ndarray, X_labeled: np.ndarray, X_gen: np.ndarray, X_test: np.ndarray,
-               seed: int) -> float:
-    """``val_mmd`` of a run (see the module docstring): training rows + pseudo-anomalies vs unlabeled test rows."""
-    rng = stream(seed, "mmd")
+               seed: int, streams: str = "") -> float:
+    """``val_mmd`` of a run (see the module docstring): training rows + pseudo-anomalies vs unlabeled test rows
+    (``X_test``: the rows to align with; the held-out rows for ``val_ho_mmd``). ``streams`` prefixes the names
+    of its private streams (``"ho."`` for the held-out signals)."""
+    rng = stream(seed, f"{streams}mmd")
     base_all = np.vstack([X_unlabeled, X_labeled])
     base = _subsample(base_all, MMD_ROWS, rng)
     test = _subsample(X_test, MMD_ROWS, rng)
-    gen = _subsample(np.asarray(X_gen, dtype=np.float64), MMD_ROWS, stream(seed, "mmd.gen"))
+    gen = _subsample(np.asarray(X_gen, dtype=np.float64), MMD_ROWS, stream(seed, f"{streams}mmd.gen"))
     w = len(X_gen) / (len(base_all) + len(X_gen))
     return mmd_mixture(base, gen, w, test, median_gamma(np.vstack([base, test])))
 
@@ -94,16 +96,21 @@ def validation_generator(name: str):
 
 
 def xgen_signals(detector, X_labeled: np.ndarray, X_unlabeled: np.ndarray, seed: int,
-                 generators: tuple[str, ...] = XGEN_GENERATORS) -> dict[str, float]:
+                 generators: tuple[str, ...] = XGEN_GENERATORS, X_negatives: np.ndarray | None = None,
+                 metric: str = "val_", streams: str = "") -> dict[str, float]:
     """``val_xgen_<g>`` for each validation generator ``g``: AUC of the fitted ``detector``'s scores of ``g``'s
-    points against unlabeled training rows (all scored in one call)."""
-    neg = _subsample(X_unlabeled, XGEN_NEGATIVES, stream(seed, "xgen.negatives"))
+    points (made from ``X_labeled`` and ``X_unlabeled``) against ``X_negatives`` (default: the unlabeled
+    training rows), all scored in one call. ``metric`` prefixes the names (``val_ho_`` for held-out negatives),
+    ``streams`` the names of the private streams."""
+    neg = _subsample(X_unlabeled if X_negatives is None else X_negatives, XGEN_NEGATIVES,
+                     stream(seed, f"{streams}xgen.negatives"))
     points = {}
     for g in generators:
         try:
-            points[g] = validation_generator(g).generate(X_labeled, X_unlabeled, XGEN_ROWS, stream(seed, f"xgen.{g}"))
+            points[g] = validation_generator(g).generate(X_labeled, X_unlabeled, XGEN_ROWS,
+                                                         stream(seed, f"{streams}xgen.{g}"))
         except ValueError as exc:  # too few rows for this generator: no signal, but the run goes on
-            log.warning("signal val_xgen_%s left out: %s", g, exc)
+            log.warning("signal %sxgen_%s left out: %s", metric, g, exc)
     if not points or not len(neg):
         return {}
     scores = detector.decision_function(np.vstack([neg, *points.values()]))
@@ -111,7 +118,7 @@ def xgen_signals(detector, X_labeled: np.ndarray, X_unlabeled: np.ndarray, seed:
     for i, g in enumerate(points):
         s_pos = scores[len(neg) + i * XGEN_ROWS: len(neg) + (i + 1) * XGEN_ROWS]
         y = np.r_[np.zeros(len(s_neg)), np.ones(len(s_pos))]
-        out[f"val_xgen_{g}"] = float(roc_auc_score(y, np.r_[s_neg, s_pos]))
+        out[f"{metric}xgen_{g}"] = float(roc_auc_score(y, np.r_[s_neg, s_pos]))
     return out
 
 

@@ -141,8 +141,9 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
 
     A config hash not yet in the store is added; one whose stored run is stale (other fingerprints) is
     replaced; one whose stored run has the same fingerprints must agree to the bit on AUCROC, else
-    :class:`StoreError` (two results for one configuration), and is kept, or replaced by the new run when only
-    that one has the validation signals. Returns counts
+    :class:`StoreError` (two results for one configuration), and is kept, or replaced by the new run when that
+    one has validation outputs the stored one lacks (the signals; the held-out signals of a rerun with
+    ``validation.holdout``) and lacks none it has. Returns counts
     ``{"added", "replaced", "kept"}``."""
     missing = [c for c in ("config", "tags.fingerprint", "tags.git_commit") if c not in runs.columns]
     if missing:
@@ -166,7 +167,7 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
         elif float(old.at[h, "metrics.aucroc"]) != float(row["metrics.aucroc"]):
             raise StoreError(f"config {h}: AUCROC {row['metrics.aucroc']} (run {row['run_id']}) differs from the "
                              f"committed {old.at[h, 'metrics.aucroc']} with the same code fingerprints")
-        elif _has_signals(row) and not _has_signals(old.loc[h]):  # the same result, with validation signals
+        elif _outputs(row) > _outputs(old.loc[h]):  # the same result, with more validation outputs
             counts["replaced"] += 1
             keep_new.append(i)
         else:
@@ -177,8 +178,10 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
     return counts
 
 
-def _has_signals(row: pd.Series) -> bool:
-    return any(k.startswith("metrics.val_") and v == v and v is not None for k, v in row.items())
+def _outputs(row: pd.Series) -> set[str]:
+    """The validation outputs a run has (its signal and holdout metrics that are set)."""
+    cols = signal_columns(row.to_frame().T)
+    return {k for k in cols if row[k] == row[k] and row[k] is not None}
 
 
 def record_verification(store_dir: str | Path | None, rows: list[dict]) -> Path:

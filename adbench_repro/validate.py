@@ -119,14 +119,18 @@ def check_value(key: str, value) -> str | None:
     elif key == "validation.signals":
         if not isinstance(value, bool):
             return f"validation.signals={value} must be true or false (label-free signals, docs/selection.md)"
+    elif key == "validation.holdout":
+        from .outputs import holdout_problem
+
+        return holdout_problem(value)
     elif key in GROUPS:
         if str(value) not in _names(key):
             return unknown_name(key, str(value))
     return None
 
 
-CHECKED = ("multiplier", "budget.fraction_of_train", "seed", "protocol.pollution", "protocol.test_size", "protocol.split", "label_ratio.la",
-           "label_ratio.keep", "device", "threads", "validation.signals", *GROUPS)
+CHECKED = ("multiplier", "budget.fraction_of_train", "seed", "protocol.pollution", "protocol.test_size", "protocol.split",
+           "label_ratio.la", "label_ratio.keep", "device", "threads", "validation.signals", "validation.holdout", *GROUPS)
 
 
 def hydra_overrides(argv: list[str]) -> list[str] | None:
@@ -176,7 +180,8 @@ def check_config(cfg) -> None:
               "protocol.split": cfg.protocol.get("split", "adbench"),
               "label_ratio.la": cfg.label_ratio.get("la"), "label_ratio.keep": cfg.label_ratio.get("keep"),
               "validation.signals": (cfg.get("validation") or {}).get("signals", True),
-              "budget.fraction_of_train": (cfg.get("budget") or {}).get("fraction_of_train")}
+              "budget.fraction_of_train": (cfg.get("budget") or {}).get("fraction_of_train"),
+              "validation.holdout": (cfg.get("validation") or {}).get("holdout", 0)}
     for key, value in values.items():
         problem = check_value(key, value)
         if problem:

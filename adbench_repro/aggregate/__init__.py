@@ -23,7 +23,7 @@ from ..studies import STUDY_DIR, Study, load_study
 from .claims import write_claims
 from .expected import CONF_DIR, expected_configs
 from .leakage import write_leakage
-from .selection import ORACLE_PER_SEED, select, selection_markdown, selection_view
+from .selection import ORACLE_PER_SEED, held_out_complete, select, selection_markdown, selection_view
 from .figures import plot_study
 from .render import stats_to_markdown, to_markdown, write_outputs
 from .stats import cd_diagram, study_stats
@@ -98,9 +98,9 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
     records = records_from_runs(study, runs, expected)
     candidates = records
     if study.selection:  # the table shows selectors, each the candidate it picks (.selection)
-        selected = select(study, candidates, runs)
+        selected, notes = held_out_complete(study, select(study, candidates, runs))
         records = selected[selected["column"] != ORACLE_PER_SEED]  # reported beside the table, not in it
-        study = selection_view(study)
+        study = selection_view(study, selected, notes)
     table = build_table(study, records, load_paper(study, Path(repo_root)))
     table.runs_used = candidates["run_id"].nunique() if len(candidates) else 0
     table.runs_unmatched = len(runs_all) - len(runs)

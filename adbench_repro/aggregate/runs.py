@@ -113,9 +113,11 @@ def latest_per_config(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def signal_columns(df: pd.DataFrame) -> list[str]:
-    """The label-free validation signals present in ``df`` (``metrics.val_*``, ``metrics.signals_s``), sorted:
-    exported only where runs have them, so the exports of runs made before the signals keep their columns."""
-    return sorted(c for c in df.columns if c.startswith("metrics.val_") or c == "metrics.signals_s")
+    """The label-free validation signals present in ``df`` (``metrics.val_*``, ``metrics.signals_s``, and the
+    held-out part's ``metrics.holdout_*``), sorted: exported only where runs have them, so the exports of runs
+    made before the signals keep their columns."""
+    return sorted(c for c in df.columns
+                  if c.startswith(("metrics.val_", "metrics.holdout_")) or c == "metrics.signals_s")
 
 
 def export_runs(df: pd.DataFrame, path: str | Path) -> Path:

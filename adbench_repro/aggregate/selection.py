@@ -16,6 +16,11 @@ dataset, seed):
 * each label-free selector of the spec: the candidate with the best mean of its signals (metrics
   ``val_*`` of :mod:`adbench_repro.signals`, read from the runs), ``max`` or ``min``.
 
+A selector on the held-out signals (``val_ho_*``, :mod:`adbench_repro.holdout`: only runs made with
+``validation.holdout`` have them) is shown for a detector only where it picks on every complete candidate set, so
+that the selectors of a row are compared on the same (dataset, seed)s; otherwise it is left out of that row with a
+note (:func:`held_out_complete`), and out of the table when no row has it.
+
 Ties go to the earlier candidate (Baseline first: without evidence, do not augment); the report counts them
 and says which candidate they went to. A (detector, dataset,
 seed) that lacks a candidate run is left out for every selector; one whose candidates lack a selector's
@@ -43,6 +48,41 @@ KEYS = ["row", "dataset", "seed"]
 #: the datasets ADBench resamples to 1000 rows (under 1000 rows), whose test rows leak into training
 #: (results/leakage.md): the 12 datasets of study ``table1_grouped``
 LEAKY_STUDY = "table1_grouped"
+
+
+#: the metric prefix of the held-out signals (adbench_repro/holdout.py)
+HELD_OUT_PREFIX = "val_ho_"
+#: how the held-out signals are made for the selection study
+HELD_OUT_RERUN = "python -m adbench_repro.reproduce selection validation.holdout=0.2"
+
+
+def is_held_out(selector: dict) -> bool:
+    """Whether a label-free selector reads the held-out signals (``val_ho_*``)."""
+    return all(s.startswith(HELD_OUT_PREFIX) for s in selector["signals"])
+
+
+def held_out_complete(study: Study, selected: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``selected`` without the picks of a held-out selector on a detector where it lacks a pick on some
+    complete candidate set (the held-out rerun is not finished there), and the notes that say so: one line
+    when no run has held-out signals at all."""
+    held = [s["label"] for s in study.selection["selectors"] if is_held_out(s)]
+    if not held or selected.empty:
+        return selected, []
+    sets = selected[selected["column"] == BASELINE].groupby("row").size()
+    have = selected[selected["column"].isin(held)].groupby(["column", "row"]).size()
+    if have.empty:
+        return selected, [f"Held-out signals: not run; rerun the selection study with validation.holdout=0.2 "
+                          f"(`{HELD_OUT_RERUN}`; docs/protocol.md#held-out-validation-signals)."]
+    drop, notes = pd.Series(False, index=selected.index), []
+    for row, n in sets.items():
+        missing = [label for label in held if have.get((label, row), 0) < n]
+        if missing:
+            got = max(have.get((label, row), 0) for label in held)
+            notes.append(f"Held-out signals on {row}: on {got} of {n} (dataset, seed)s, so {', '.join(missing)} "
+                         f"{'is' if len(missing) == 1 else 'are'} left out of that row until the rerun is complete "
+                         f"(`{HELD_OUT_RERUN}`).")
+            drop |= (selected["row"] == row) & selected["column"].isin(missing)
+    return selected[~drop], notes
 
 
 def signal_table(records: pd.DataFrame, runs: pd.DataFrame, signals: list[str]) -> pd.DataFrame:
@@ -135,11 +175,16 @@ def select(study: Study, records: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(out, columns=cols)
 
 
-def selection_view(study: Study) -> Study:
-    """``study`` as its table shows it: one column per selector, tested against Baseline and the Oracle."""
+def selection_view(study: Study, selected: pd.DataFrame | None = None, notes: list[str] = ()) -> Study:
+    """``study`` as its table shows it: one column per selector, tested against Baseline and the Oracle; with
+    ``selected``, a held-out selector without any pick is left out (``notes`` say why, in the report)."""
+    sel = study.selection
+    shown = set(selected["column"]) if selected is not None else None
+    selectors = [s for s in sel["selectors"] if shown is None or not is_held_out(s) or s["label"] in shown]
+    study = replace(study, selection={**sel, "selectors": selectors, "candidates": [c.label for c in study.columns],
+                                      "notes": list(notes)})
     return replace(study, columns=[Column(label=x, match={}) for x in study.table_labels()],
-                   compare={"baseline": BASELINE, "reference": ORACLE},
-                   selection={**study.selection, "candidates": [c.label for c in study.columns]})
+                   compare={"baseline": BASELINE, "reference": ORACLE})
 
 
 def summary(selected: pd.DataFrame, honest: list[str]) -> pd.DataFrame:
@@ -217,6 +262,7 @@ def selection_markdown(study: Study, selected: pd.DataFrame, pairwise: pd.DataFr
              + ", ".join(f"{s['label']} ({s['goal']} of {' + '.join(s['signals'])})"
                          for s in study.selection["selectors"])
              + ". Honest (no test label of the dataset read): " + ", ".join(honest) + ".", "",
+             *[line for note in study.selection.get("notes", []) for line in (note, "")],
              "AUCROC: mean over datasets of the seed means, on the (dataset, seed)s where every selector has a pick. "
              "Regret = Oracle − selector. Gain = selector − Baseline, with the Wilcoxon p over datasets of "
              "`selection_stats.md`, Holm over that file's family for the detector (every selector vs Baseline and "
@@ -272,7 +318,8 @@ def selection_markdown(study: Study, selected: pd.DataFrame, pairwise: pd.DataFr
                     cells += [f"{mean[x]:.4f}", f"{mean[x] - mean[BASELINE]:+.4f}", f"{mean[x] - mean[RANDOM]:+.4f}"]
             lines.append(f"| {x} | " + " | ".join(cells) + " |")
         lines += ["", f"Datasets: {parts['leaky'][1]} leaky, {parts['clean'][1]} not leaky.", ""]
-        lines += _ties_lines(selected, row, label_free, candidates)
+        in_row = set(selected.loc[selected["row"] == row, "column"])
+        lines += _ties_lines(selected, row, [x for x in label_free if x in in_row], candidates)
         picks = selected[(selected["row"] == row) & selected["pick"].astype(bool)]
         counts = picks.groupby(["column", "pick"]).size().unstack("pick", fill_value=0)
         cands = [c for c in candidates if c in counts.columns]

@@ -33,7 +33,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import filter_overrides
 from omegaconf import OmegaConf
 
-from adbench_repro import interrupts, lease, plan, tracking
+from adbench_repro import interrupts, lease, outputs, plan, tracking
 from adbench_repro.provenance import SWEEP_ID_ENV, new_sweep_id
 from adbench_repro.datasets import resolve_data_root
 from adbench_repro.sweep import leftover
@@ -125,7 +125,7 @@ class AdbenchSweeper(BasicSweeper):
         planned = plan.compose(jobs, composer=lambda ov: loader.load_sweep_config(self.config, ov))
         hashes = [p.config_hash for p in planned]
         client, exp_id = self._store()
-        done = lease.done(client, exp_id, planned)
+        done = lease.done(client, exp_id, planned, outputs.required(self.config))  # held-out signals asked for?
         left = [j for j, h in zip(jobs, hashes) if h not in done]
         for i, (j, h) in enumerate(zip(jobs, hashes)):
             if h in done:
