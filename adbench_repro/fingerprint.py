@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 
 import numpy as np
 
@@ -85,12 +86,16 @@ def _detector(node_json: str) -> str:
     X_test = np.vstack([_fixture_rows(42, 6, 0.0, 5), _fixture_rows(8, 6, 0.3, 6)])
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    quiet = logging.getLogger("adbench_repro.detectors")  # the probe's "fit 150 rows" lines are not the run's
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
     try:
         with threadpool_limits(limits=1):
             detector = instantiate(json.loads(node_json), seed=0, device="cpu")
             scores = np.asarray(detector.fit(X, y).decision_function(X_test), dtype=np.float64)
     finally:
         torch.set_num_threads(threads)
+        quiet.setLevel(level)
     span = float(scores.max() - scores.min())
     scaled = (scores - scores.min()) / span if span > 0 else np.zeros_like(scores)
     return _digest(scaled, decimals=SCORE_DECIMALS)

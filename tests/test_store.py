@@ -169,3 +169,16 @@ def test_a_finished_run_of_code_that_behaves_otherwise_is_not_done(tmp_path, mon
     assert lease.done(client, exp, planned) == {planned[0].config_hash}
     monkeypatch.setattr(fingerprint, "_detector", lambda node_json: "changed00000")
     assert lease.done(client, exp, planned) == set()
+
+
+def test_the_fingerprint_probe_fit_logs_nothing(caplog):
+    """The detector's probe fit (150 rows) says nothing at INFO: a run's log shows only its own fit."""
+    import logging
+
+    node = {"_target_": "adbench_repro.detectors.deepsad.DeepSAD"}
+    fingerprint._detector.cache_clear()
+    with caplog.at_level(logging.INFO):
+        fingerprint._detector(json.dumps(node, sort_keys=True))
+    fingerprint._detector.cache_clear()
+    assert not [r for r in caplog.records if r.name.startswith("adbench_repro.detectors")]
+    assert logging.getLogger("adbench_repro.detectors").level == logging.NOTSET

@@ -183,6 +183,7 @@ class StudyResult:
         self.name, self.long = name, long
         study = load_study(name)
         self.extra_rows = study.extra_rows
+        self.rows_key = study.rows  # detector, dataset (Table VII: one dataset per row), ...
         self.n_study_datasets = len(study.datasets)
         ds = long[long["level"] == "dataset"]
         self.records = pd.DataFrame({"row": ds["row"].astype(str), "column": ds["column"], "dataset": ds["dataset"],
@@ -846,8 +847,9 @@ def _cap_coverage(c: Claim, s: StudyResult) -> None:
 
 def _note_partial_rows(c: Claim, s: StudyResult) -> None:
     """Say which of the claim's rows ran on a subset of the study's datasets (FTTransformer where a CPU carries
-    it): judged on that subset on their own, left out of a mean over rows (:func:`stats.overall_matrix`)."""
-    if c.verdict == NOT_RUN:
+    it): judged on that subset on their own, left out of a mean over rows (:func:`stats.overall_matrix`). Not
+    when the rows are the datasets (Table VII): each row has one dataset by construction."""
+    if c.verdict == NOT_RUN or s.rows_key == "dataset":
         return
     rows = [str(r) for r in c.spec.get("rows") or s.all_rows()]
     if c.spec.get("row"):
