@@ -188,8 +188,8 @@ class PoolLauncher(Launcher, ReportsProgress):
     def _stop(self, pool, futures: dict, results: list, job_overrides, first: int) -> None:
         """After a signal: start no job, interrupt the running ones (their runs end KILLED), report each job."""
         interrupts.exit_on_next_signal()
-        print("[sweep] stopping: no further job starts; the runs in progress end KILLED (a second Ctrl-C exits at "
-              "once)", flush=True)
+        print("[sweep] stopping: no further job starts; the runs in progress end KILLED (a second Ctrl-C or "
+              "SIGTERM exits at once)", flush=True)
         running = [f for f in futures if not f.cancel() and not f.done()]
         _terminate(pool)  # each worker gets SIGTERM (after Ctrl-C it already has SIGINT): busy ones end their run
         if wait(running, timeout=60).not_done:
