@@ -271,3 +271,16 @@ def test_rebuilding_from_the_export_writes_the_same_bytes(store, tmp_path):
     before = {p: p.read_bytes() for p in first.outputs.values()}
     assert set(first.outputs) == set(again.outputs)
     assert {p: p.read_bytes() for p in again.outputs.values()} == before
+
+
+def test_a_row_on_a_subset_of_the_datasets_is_not_compared_with_the_paper(store, tmp_path):
+    """A detector row with runs on few of the datasets (FTTransformer where a CPU carries it) is a mean over that
+    subset: the table shows the paper's value without a difference (n/c) and names the row and its coverage."""
+    runs = collect_runs(store["uri"], committed=False)
+    subset = ~((runs["tags.detector"] == "deepsad") & runs["tags.dataset"].isin(["42_WBC", "45_wine"]))
+    md = aggregate_study(store["spec"], runs[subset], out_dir=tmp_path).outputs["md"].read_text()
+    deepsad_line = next(line for line in md.splitlines() if line.startswith("| deepsad |"))
+    assert "(0.700, n/c)" in deepsad_line and "(0.800, n/c)" in deepsad_line
+    assert "deepsad on 1 of 3 datasets x 2 seed(s)" in md
+    full = aggregate_study(store["spec"], runs, out_dir=tmp_path / "full").outputs["md"].read_text()
+    assert "n/c" not in full and "Rows on a subset" not in full

@@ -99,13 +99,15 @@ def significance_legend(t: StudyTable) -> str | None:
 
 def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
     out = []
+    partial = dict(partial_rows(t))
     for row, level in [(r, "cell") for r in t.rows] + [(AVERAGE, "average")]:
         sub = t.long[(t.long["level"] == level) & (t.long["row"] == row)].set_index("column")
         marks = rank_marks(t, row, level)
         sds = sub["sd_of_seed_means"] if "sd_of_seed_means" in sub else None
         cells = [_cell_text(float(sub.at[c, "value"]), float(sub.at[c, "paper"]), marks.get(c), style,
                             float(sds[c]) if sds is not None and sds[c] == sds[c] else math.nan,
-                            significance(t, row, c), t.paper_comparable, 4 if level == "average" else 3,
+                            significance(t, row, c), t.paper_comparable and row not in partial,
+                            4 if level == "average" else 3,
                             int(sub.at[c, "n_seeds"] or 0))
                  for c in t.columns]
         if level == "average" and not t.average_rows:  # no complete row: flag averages over fewer rows
@@ -113,6 +115,25 @@ def _grid(t: StudyTable, style: str) -> list[tuple[str, list[str]]]:
             cells = [text + PARTIAL if 0 < (sub.at[c, "n_rows"] or 0) < n_rows else text
                      for c, text in zip(t.columns, cells)]
         out.append((row, cells))
+    return out
+
+
+def partial_rows(t: StudyTable) -> list[tuple[str, str]]:
+    """The rows (detector tables) whose runs cover fewer than MIN_ROW_SHARE of the datasets of the best-covered
+    row, each with a phrase saying how many datasets and seeds: their cells are means over a subset, so they are
+    not compared with the paper's value (an average over all its datasets)."""
+    from .stats import MIN_ROW_SHARE
+
+    cells = t.long[(t.long["level"] == "cell") & (t.long["n_datasets"] > 0)]
+    if cells.empty or t.study.rows != "detector":
+        return []
+    per_row = cells.groupby("row")["n_datasets"].max()
+    most = per_row.max()
+    out = []
+    for row, n in per_row.items():
+        if n < MIN_ROW_SHARE * most:
+            seeds = sorted(set(t.records.loc[t.records["row"] == row, "seed"])) if "row" in t.records else []
+            out.append((row, f"{row} on {int(n)} of {int(most)} datasets" + (f" x {len(seeds)} seed(s)" if seeds else "")))
     return out
 
 
@@ -145,6 +166,12 @@ def coverage_lines(t: StudyTable) -> list[str]:
         lines.append("Paper values of the Average row: the mean of the paper's cells over the same rows as ours "
                      f"({'datasets' if t.study.rows == 'dataset' else 'detectors'}; not the paper's printed average "
                      "over all its rows).")
+    partial = partial_rows(t)
+    if partial:
+        lines.append("Rows on a subset of the datasets: " + "; ".join(text for _, text in partial) + ". Their cells "
+                     "are means over that subset, not comparable with the other rows"
+                     + (f" or with the paper's value, an average over all its datasets ({NOT_COMPARABLE})"
+                        if t.study.paper else "") + ".")
     if not t.paper_comparable:
         n_here = len(t.study.datasets) - len(t.missing_datasets)
         lines.append(f"Not comparable with the paper ({NOT_COMPARABLE}): the paper's values average all "
