@@ -51,7 +51,7 @@ def plot_study(t: StudyTable, out_dir: str | Path) -> Path | None:
     path = out_dir / f"{t.study.name}.png"
     draw = {"lines": _plot_lines, "seeds": _plot_seeds, "gain": _plot_gain}[layout]
     fig = draw(t, spec, plt)
-    fig.suptitle(textwrap.fill(t.study.title, 100), fontsize=9)
+    fig.suptitle(textwrap.fill(t.study.title, min(100, int(12 * fig.get_figwidth()))), fontsize=9)  # fits the width
     fig.tight_layout()
     fig.savefig(path, dpi=150)
     plt.close(fig)
@@ -215,7 +215,7 @@ def _plot_gain(t: StudyTable, spec: dict, plt):
     for rows in list(groups.values())[:-1]:  # a rule between families
         start += len(rows)
         ax.axhline(start - 0.5, color="grey", lw=0.5, ls=":")
-    ax.set_xlabel(spec.get("x_label", f"AUCROC gain over {baseline} (mean over datasets, 95% t-interval)"))
+    ax.set_xlabel(spec.get("x_label", f"AUCROC gain over {baseline} (mean over datasets, 95% t-interval)"), fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     if ax.lines:
         ax.legend(fontsize=7, loc="best")
