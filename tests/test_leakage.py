@@ -130,3 +130,14 @@ def test_fully_grouped_split_says_which_table1_verdicts_change():
     text = "\n".join(full_grouping_section(table1, part, seeds=[0, 1, 2, 3, 4]))
     assert "Not compared yet (fewer seeds): mlp." in text and "| mlp |" not in text
     assert "Not run" in "\n".join(full_grouping_section(table1, full.iloc[0:0], seeds=[0, 1, 2, 3, 4]))
+
+
+def test_committed_page_compares_table1_columns_whichever_study_wrote_it():
+    """results/leakage.md is rewritten by each of the leakage studies (``make results`` ends with
+    table1_grouped_full, two columns); its control tables keep Table I's columns all the same."""
+    from pathlib import Path
+
+    md = (Path(__file__).resolve().parents[1] / "results" / "leakage.md").read_text()
+    header = "| detector | " + " | ".join(COLUMNS) + " |"
+    section = md.split("## Table I vs `table1_grouped`", 1)[1].split("\n## ", 1)[0]
+    assert header in section, "the control table lost Table I's columns"

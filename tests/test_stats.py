@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adbench_repro.aggregate.stats import (average_ranks, friedman_nemenyi, nemenyi_cd, study_stats,
+from adbench_repro.aggregate.stats import (average_ranks, friedman_nemenyi, nemenyi_cd, short_rows, study_stats,
                                            wilcoxon_holm)
 
 # Demšar (2006), Table 6: AUC of four C4.5 variants on 14 UCI datasets; its first two columns are Table 2.
@@ -231,3 +231,14 @@ def test_mc_side_leaves_a_probability_within_its_monte_carlo_error_undecided():
     assert mc_side(0.0504, 0.05, 10_000) == 0 and mc_side(0.0480, 0.05, 50_000) == 0
     assert mc_side(0.03, 0.05, 10_000) == -1 and mc_side(0.97, 0.95, 50_000) == 1
     assert mc_side(1.0, 0.95, 10) == 1 and mc_side(0.0, 0.05, 10) == -1 and mc_side(float("nan"), 0.5, 10) == 0
+
+
+def test_short_rows_is_the_one_subset_rule():
+    """A row on 13 of 43 datasets (FTTransformer on a CPU) is short against the best row; one missing a couple
+    of datasets is not; against a stated total (the study's datasets) the share is of that total."""
+    counts = {"deepsad": 43, "mlp": 41, "fttransformer": 13}
+    assert short_rows(counts) == ["fttransformer"]
+    assert short_rows({"deepsad": 43, "mlp": 38}) == ["mlp"]          # 38 < 0.9 x 43
+    assert short_rows({"deepsad": 43}, of=47) == []                    # 43 >= 0.9 x 47
+    assert short_rows({"deepsad": 40, "mlp": 43}, of=47) == ["deepsad"]
+    assert short_rows({}) == []

@@ -137,14 +137,16 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
             (out_dir / "compute.md").write_text(compute_markdown())
             result.outputs["compute"] = out_dir / "compute.md"
         if study.name in LEAKAGE_STUDIES:  # Table I vs its controls on the small datasets
-            found = {study.name: records}
+            found, table1_columns = {study.name: records}, table.columns
             for name in LEAKAGE_STUDIES:
                 if name != study.name:
                     other = load_study(name, study_dir)
                     want = expected_configs(other, conf_dir, list(extra_overrides))
                     found[name] = records_from_runs(other, runs_all[runs_all["tags.config_hash"].isin(set(want))], want)
+                    if name == "table1":  # the page compares Table I's columns, whichever study is aggregated
+                        table1_columns = [c.label for c in other.columns]
             result.outputs["leakage"] = write_leakage(out_dir, found["table1"],
-                                                      {k: v for k, v in found.items() if k != "table1"}, table.columns)
+                                                      {k: v for k, v in found.items() if k != "table1"}, table1_columns)
     return result
 
 

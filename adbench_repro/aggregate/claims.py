@@ -55,8 +55,8 @@ import pandas as pd
 import yaml
 
 from ..studies import load_study
-from .stats import (ALPHA, MIN_ROW_SHARE, ROPE, dataset_matrix, holm, mc_side, mean_interval, min_wilcoxon_p,
-                    overall_matrix, wilcoxon_holm)
+from .stats import (ALPHA, ROPE, dataset_matrix, holm, mc_side, mean_interval, min_wilcoxon_p,
+                    overall_matrix, short_rows, wilcoxon_holm)
 
 REPRODUCED, MOSTLY, MIXED, NOT_REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_RUN = (
     "reproduced", "mostly", "mixed", "not reproduced", "contradicted", "inconclusive", "not run")
@@ -855,8 +855,9 @@ def _note_partial_rows(c: Claim, s: StudyResult) -> None:
     if c.spec.get("row"):
         rows.append(str(c.spec["row"]))
     counts = s.records.groupby("row")["dataset"].nunique()
-    partial = [f"{r} on {int(counts[r])} of {s.n_datasets} datasets" for r in dict.fromkeys(rows)
-               if r in counts.index and counts[r] < MIN_ROW_SHARE * s.n_datasets]
+    partial = [f"{r} on {int(counts[r])} of {s.n_datasets} datasets"
+               for r in short_rows({r: int(counts[r]) for r in dict.fromkeys(rows) if r in counts.index},
+                                   of=s.n_datasets)]
     if partial:
         where = ("left out of the mean over rows" if c.spec.get("per", "overall") == "overall" and c.kind in
                  ("better", "equivalent", "no_gain") else "judged on that subset")

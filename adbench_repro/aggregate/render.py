@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from .stats import short_rows
 from .table import AVERAGE, StudyTable
 
 MISSING = "—"
@@ -122,18 +123,16 @@ def partial_rows(t: StudyTable) -> list[tuple[str, str]]:
     """The rows (detector tables) whose runs cover fewer than MIN_ROW_SHARE of the datasets of the best-covered
     row, each with a phrase saying how many datasets and seeds: their cells are means over a subset, so they are
     not compared with the paper's value (an average over all its datasets)."""
-    from .stats import MIN_ROW_SHARE
-
     cells = t.long[(t.long["level"] == "cell") & (t.long["n_datasets"] > 0)]
     if cells.empty or t.study.rows != "detector":
         return []
     per_row = cells.groupby("row")["n_datasets"].max()
     most = per_row.max()
     out = []
-    for row, n in per_row.items():
-        if n < MIN_ROW_SHARE * most:
-            seeds = sorted(set(t.records.loc[t.records["row"] == row, "seed"])) if "row" in t.records else []
-            out.append((row, f"{row} on {int(n)} of {int(most)} datasets" + (f" x {len(seeds)} seed(s)" if seeds else "")))
+    for row in short_rows(per_row.to_dict()):
+        seeds = sorted(set(t.records.loc[t.records["row"] == row, "seed"])) if "row" in t.records else []
+        out.append((row, f"{row} on {int(per_row[row])} of {int(most)} datasets"
+                    + (f" x {len(seeds)} seed(s)" if seeds else "")))
     return out
 
 

@@ -15,6 +15,7 @@ methods are compared on the datasets where all of them have runs (a complete blo
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,6 +262,16 @@ def comparison_pairs(columns: list[str], baseline: str | None, reference: str | 
 MIN_ROW_SHARE = 0.9
 
 
+def short_rows(datasets_per_row: Mapping[str, int], of: int | None = None) -> list[str]:
+    """The rows on a subset of the datasets: fewer than :data:`MIN_ROW_SHARE` of ``of`` (default: the
+    best-covered row's count), in the order given. The one rule for the mean over rows
+    (:func:`overall_matrix`), the table's "n/c" cells (``render.partial_rows``) and the claims' notes."""
+    if not datasets_per_row:
+        return []
+    most = max(datasets_per_row.values()) if of is None else of
+    return [r for r, n in datasets_per_row.items() if n < MIN_ROW_SHARE * most]
+
+
 def overall_matrix(records: pd.DataFrame, rows: list[str], columns: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """``(matrix, rows used)``: datasets x columns of the mean over the ``rows`` that have every column
     (each seed-averaged), on the datasets that all of them have complete: one block per dataset, so the
@@ -270,8 +281,8 @@ def overall_matrix(records: pd.DataFrame, rows: list[str], columns: list[str]) -
     mats = {r: m for r, m in mats.items() if len(m) and list(m.columns) == columns}
     if not mats:
         return pd.DataFrame(columns=columns, dtype=float), []
-    most = max(len(m) for m in mats.values())  # a row run on a subset (FTTransformer on a CPU) would shrink the
-    mats = {r: m for r, m in mats.items() if len(m) >= MIN_ROW_SHARE * most}  # blocks of every row: left out
+    short = short_rows({r: len(m) for r, m in mats.items()})  # a row run on a subset (FTTransformer on a CPU)
+    mats = {r: m for r, m in mats.items() if r not in short}  # would shrink the blocks of every row: left out
     common = sorted(set.intersection(*(set(m.index) for m in mats.values())))
     return settle(sum(m.loc[common] for m in mats.values()) / len(mats)), list(mats)
 
