@@ -88,7 +88,8 @@ def check(df: pd.DataFrame, fingerprints_too: bool = True) -> list[str]:
     if bad:
         problems.append(f"{len(bad)} run(s) whose config does not hash to their config_hash, e.g. {bad[0]}")
     commit = df["tags.git_commit"].fillna("unknown")
-    unverified = (commit.str.endswith("-dirty") | (commit == "unknown")) & df["tags.verified_commit"].isna()
+    verified = df.get("tags.verified_commit", pd.Series(None, index=df.index, dtype=object))  # absent: none is
+    unverified = (commit.str.endswith("-dirty") | (commit == "unknown")) & verified.isna()
     if unverified.any():
         problems.append(f"{int(unverified.sum())} run(s) from uncommitted code without a verification, "
                         f"e.g. {df.loc[unverified, 'tags.config_hash'].iloc[0]}")
@@ -178,6 +179,21 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
     return counts
 
 
+def _new_or_richer(runs: pd.DataFrame, stored: pd.DataFrame) -> set[str]:
+    """The config hashes of ``runs`` that ``stored`` lacks, or whose run has validation outputs the stored one
+    lacks and lacks none it has."""
+    have = set(stored["tags.config_hash"])
+    hashes = set(runs["tags.config_hash"]) - have
+    cols = sorted(set(signal_columns(runs)) | set(signal_columns(stored)))
+    both = runs[runs["tags.config_hash"].isin(have)]
+    if cols and len(both):  # the same comparison as :func:`add`'s, on every run at once
+        new = both.reindex(columns=cols).notna().to_numpy()
+        old = stored.set_index("tags.config_hash").reindex(both["tags.config_hash"], columns=cols).notna().to_numpy()
+        richer = (new & ~old).any(axis=1) & ~(old & ~new).any(axis=1)
+        hashes |= set(both.loc[richer, "tags.config_hash"])
+    return hashes
+
+
 def _outputs(row: pd.Series) -> set[str]:
     """The validation outputs a run has (its signal and holdout metrics that are set)."""
     cols = signal_columns(row.to_frame().T)
@@ -208,9 +224,10 @@ def run_config(config: str | dict, data_root: str, threads: int = 1):
 
 def add_from_mlflow(tracking_uri: str, experiment: str, hashes: set[str] | None = None,
                     directory: Path = STORE_DIR) -> dict[str, int]:
-    """Put the current FINISHED runs of ``hashes`` (default: every config hash the committed store lacks) of an
-    MLflow store into the committed store (:func:`add`); runs made from an uncommitted tree are named and left
-    out (commit first, then run). Returns :func:`add`'s counts."""
+    """Put the current FINISHED runs of ``hashes`` of an MLflow store into the committed store (:func:`add`); runs
+    made from an uncommitted tree are named and left out (commit first, then run). Default ``hashes``: every config
+    hash the committed store lacks, and every one whose run here has validation outputs the stored run lacks (a
+    rerun with ``validation.holdout``: :func:`add` checks its AUCROC to the bit). Returns :func:`add`'s counts."""
     from .aggregate.runs import RunsError, latest_per_config, read_mlflow
 
     try:
@@ -218,7 +235,7 @@ def add_from_mlflow(tracking_uri: str, experiment: str, hashes: set[str] | None 
     except RunsError:
         return {"added": 0, "replaced": 0}
     if hashes is None:
-        hashes = set(runs["tags.config_hash"]) - set(read(directory)["tags.config_hash"]) if len(runs) else set()
+        hashes = _new_or_richer(runs, read(directory)) if len(runs) else set()
     runs = current(runs[runs["tags.config_hash"].isin(hashes)]) if len(runs) else runs
     if runs.empty:
         return {"added": 0, "replaced": 0}
@@ -230,8 +247,8 @@ def add_from_mlflow(tracking_uri: str, experiment: str, hashes: set[str] | None 
         return {"added": 0, "replaced": 0}
     counts = add(runs[~dirty], directory)
     if counts["added"] or counts["replaced"]:
-        print(f"committed store: {counts['added']} run(s) added, {counts['replaced']} stale run(s) replaced "
-              f"under {directory} (commit them with git)")
+        print(f"committed store: {counts['added']} run(s) added, {counts['replaced']} run(s) replaced (stale, or "
+              f"the same result with more validation outputs) under {directory} (commit them with git)")
     return counts
 
 

@@ -145,6 +145,25 @@ def test_add_from_mlflow_takes_committed_code_runs_only(committed, tmp_path, cap
     assert store.add_from_mlflow(uri, "nng-mix", directory=target)["added"] == 0  # nothing new the second time
 
 
+def test_add_from_mlflow_brings_in_a_rerun_with_held_out_signals(committed, tmp_path, capsys):
+    """A rerun of a stored configuration with ``validation.holdout`` (made in another checkout) has the same
+    AUCROC and the held-out signals: the default import replaces the stored run with it; a second import keeps it."""
+    from adbench_repro import tracking
+
+    rows = committed.drop_duplicates("tags.detector").head(1).copy()
+    target = tmp_path / "store"
+    store.write(rows.drop(columns=["source"]), target)
+    rerun = rows.assign(**{"metrics.val_ho_mmd": 0.25, "metrics.holdout_unlabeled": 40.0})
+    uri = f"sqlite:///{tmp_path}/m.db"
+    client = tracking.client_for(uri)
+    tracking.import_runs(client, tracking.ensure_experiment(client, "nng-mix"),
+                         rerun.rename(columns={"config": "tags.config"}), "results/store")
+    assert store.add_from_mlflow(uri, "nng-mix", directory=target) == {"added": 0, "replaced": 1, "kept": 0}
+    assert "1 run(s) replaced" in capsys.readouterr().out
+    assert float(store.read(target)["metrics.val_ho_mmd"].iloc[0]) == 0.25
+    assert store.add_from_mlflow(uri, "nng-mix", directory=target)["replaced"] == 0
+
+
 def test_config_column_is_what_is_hashed(committed):
     row = committed.iloc[0]
     assert hash_of(json.loads(row["config"])) == row["tags.config_hash"]
