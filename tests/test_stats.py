@@ -242,3 +242,24 @@ def test_short_rows_is_the_one_subset_rule():
     assert short_rows({"deepsad": 43}, of=47) == []                    # 43 >= 0.9 x 47
     assert short_rows({"deepsad": 40, "mlp": 43}, of=47) == ["deepsad"]
     assert short_rows({}) == []
+
+
+def test_a_row_without_a_column_is_tested_on_its_own_columns_only_when_asked():
+    """The selection study's held-out selectors exist only on the detectors rerun with them: with row_columns
+    the other rows keep their tests on the columns they have; without it a row lacking a column has none."""
+    rec = synthetic_records()
+    rec = rec[~((rec["row"] == "det_b") & (rec["column"] == "Noise"))]  # det_b never ran 'Noise'
+    cols = ["Baseline", "Same", "Noise", "Better"]
+    plain = study_stats(rec, ["det_a", "det_b"], cols, "Baseline", "Better", rope=0.01)
+    assert set(plain.pairwise["row"]) == {"det_a", "overall"}  # overall: det_a alone
+    own = study_stats(rec, ["det_a", "det_b"], cols, "Baseline", "Better", rope=0.01, row_columns=True)
+    b = own.pairwise[own.pairwise["row"] == "det_b"]
+    assert set(zip(b["a"], b["b"])) == {("Same", "Baseline"), ("Better", "Baseline"), ("Better", "Same")}
+    assert own.differs("det_b", "Better", "Baseline") and not own.differs("det_b", "Same", "Baseline")
+    a = own.pairwise[own.pairwise["row"] == "det_a"].drop(columns="row").reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, plain.pairwise[plain.pairwise["row"] == "det_a"].drop(columns="row")
+                                  .reset_index(drop=True))  # a complete row: the same tests either way
+    # a row without the baseline is not tested on a subset
+    no_base = rec[~((rec["row"] == "det_b") & (rec["column"] == "Baseline"))]
+    st = study_stats(no_base, ["det_a", "det_b"], cols, "Baseline", "Better", rope=0.01, row_columns=True)
+    assert "det_b" not in set(st.pairwise["row"])

@@ -111,7 +111,8 @@ def aggregate_study(study: str | Study, runs: pd.DataFrame, out_dir: str | Path 
         table.origins_known_new = made_here is not None
     if study.compare and study.rows != "dataset":
         table.stats = study_stats(records, table.rows, table.columns, study.compare.get("baseline"),
-                                  study.compare.get("reference"), study.extra_rows)
+                                  study.compare.get("reference"), study.extra_rows,
+                                  row_columns=bool(study.selection))
     used = runs[runs["run_id"].isin(set(candidates["run_id"]))] if len(candidates) else runs.iloc[0:0]
     result = AggregateResult(table=table, runs=used)
     if out_dir is not None:

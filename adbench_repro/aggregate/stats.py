@@ -288,21 +288,28 @@ def overall_matrix(records: pd.DataFrame, rows: list[str], columns: list[str]) -
 
 
 def study_stats(records: pd.DataFrame, rows: list[str], columns: list[str], baseline: str | None,
-                reference: str | None, extra_rows: list[str] = (), rope: float | None = ROPE) -> StudyStats:
-    """Run every test of a study: per row, and ``overall`` over the rows that are not ``extra_rows``."""
+                reference: str | None, extra_rows: list[str] = (), rope: float | None = ROPE,
+                row_columns: bool = False) -> StudyStats:
+    """Run every test of a study: per row, and ``overall`` over the rows that are not ``extra_rows``. A row with
+    a column without runs has no tests, unless ``row_columns``: then it is tested on the columns it has (its
+    Holm family is its comparisons among them), provided it has the baseline and the reference (the selection
+    study, whose held-out selectors exist only on the detectors rerun with them)."""
     pairs = comparison_pairs(columns, baseline, reference)
     lines, fried = [], {}
     main_rows = [r for r in rows if r not in extra_rows]
-    blocks = [(r, dataset_matrix(records, r, columns)) for r in rows]
+    own = {r: [c for c in columns if row_columns and c in set(records.loc[records["row"] == r, "column"])]
+           for r in rows}
+    own = {r: cs if {baseline, reference} - {None} <= set(cs) else columns for r, cs in own.items()}
+    blocks = [(r, dataset_matrix(records, r, own[r]), own[r]) for r in rows]
     overall_rows: list[str] = []
     if len(main_rows) > 1:
         overall, overall_rows = overall_matrix(records, main_rows, columns)
-        blocks.append((OVERALL, overall))
-    for row, m in blocks:
-        if m.empty or list(m.columns) != columns:
+        blocks.append((OVERALL, overall, columns))
+    for row, m, cols in blocks:
+        if m.empty or list(m.columns) != cols:
             continue  # a column without runs: no complete blocks
         if pairs:
-            res = wilcoxon_holm(m, pairs, rope=rope)
+            res = wilcoxon_holm(m, [(a, b) for a, b in pairs if a in cols and b in cols], rope=rope)
             res.insert(0, "row", row)
             lines.append(res)
         fr = friedman_nemenyi(m)
