@@ -153,6 +153,10 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
     if dirty.any():
         raise StoreError(f"{int(dirty.sum())} run(s) from uncommitted code ({runs.loc[dirty, 'tags.git_commit'].iloc[0]}): "
                          "commit first, then run")
+    no_auc = runs["metrics.aucroc"].isna() if "metrics.aucroc" in runs else pd.Series(True, index=runs.index)
+    if no_auc.any():
+        raise StoreError(f"{int(no_auc.sum())} run(s) without an aucroc metric, e.g. run "
+                         f"{runs.loc[no_auc, 'run_id'].iloc[0]}: a result the aggregator cannot count")
     have = read(store_dir)
     old = have.set_index("tags.config_hash")
     counts = {"added": 0, "replaced": 0, "kept": 0}
@@ -243,9 +247,13 @@ def add_from_mlflow(tracking_uri: str, experiment: str, hashes: set[str] | None 
     if dirty.any():
         print(f"{int(dirty.sum())} run(s) made from uncommitted code ({runs.loc[dirty, 'tags.git_commit'].iloc[0]}) are "
               "not added to the committed store: commit first, then run (python -m adbench_repro.run force=true ...)")
-    if dirty.all():
+    no_auc = runs["metrics.aucroc"].isna() if "metrics.aucroc" in runs else pd.Series(True, index=runs.index)
+    if no_auc.any():
+        print(f"{int(no_auc.sum())} FINISHED run(s) without an aucroc metric (e.g. {runs.loc[no_auc, 'run_id'].iloc[0]},"
+              " made before a test split without anomalies failed the run) are not added")
+    if (dirty | no_auc).all():
         return {"added": 0, "replaced": 0}
-    counts = add(runs[~dirty], directory)
+    counts = add(runs[~dirty & ~no_auc], directory)
     if counts["added"] or counts["replaced"]:
         print(f"committed store: {counts['added']} run(s) added, {counts['replaced']} run(s) replaced (stale, or "
               f"the same result with more validation outputs) under {directory} (commit them with git)")

@@ -56,6 +56,18 @@ def test_http_cannot_keep_its_test_anomalies(adbench_root):
     assert not _keys(g.X_test) & _keys(_train_rows(g))
 
 
+def test_a_test_split_without_anomalies_fails_the_run(adbench_root):
+    """16_http at seed 3: the grouping leaves no anomaly on the test side, so AUCROC is undefined; the run fails
+    with a sentence naming the dataset, seed and split before any fit, never a FINISHED run without aucroc."""
+    from adbench_repro.api import evaluate
+
+    X, y = load_arrays("16_http", adbench_root)
+    assert make_split(X, y, 3, keep=0.1, split="grouped_identical").y_test.sum() == 0
+    with pytest.raises(Exception, match=r"16_http, seed 3, protocol.split=grouped_identical: the test split holds "
+                                        r"only normal rows \(3000 rows\), so AUCROC is undefined"):
+        evaluate("16_http", "none", "rf", seed=3, overrides=["protocol.split=grouped_identical"])
+
+
 def test_equals_adbench_or_grouped_when_the_file_repeats_no_row(adbench_root):
     X, y = load_arrays("12_fault", adbench_root)  # 1,941 rows, none repeated, not resampled: ADBench's split
     assert identical_groups(first_identical_row(X), y)["n_identical_groups"] == 0

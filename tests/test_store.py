@@ -119,6 +119,8 @@ def test_add_refuses_a_second_result_and_replaces_a_stale_one(committed, tmp_pat
     other["tags.fingerprint"] = "000000000000"  # made by other code: the stored run is replaced
     assert store.add(other, tmp_path) == {"added": 0, "replaced": 1, "kept": 0}
     assert len(store.read(tmp_path)) == 2
+    with pytest.raises(store.StoreError, match="without an aucroc metric"):
+        store.add(other.assign(**{"metrics.aucroc": float("nan")}), tmp_path)
     dirty = other.assign(**{"tags.git_commit": "abc-dirty"})
     with pytest.raises(store.StoreError, match="commit first, then run"):
         store.add(dirty, tmp_path)
