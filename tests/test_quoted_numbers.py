@@ -52,10 +52,31 @@ QUOTED = [
      (cell("selection", "deepsad", "Random"), cell("selection", "deepsad", "Baseline"))),
     ("README.md", "SAD) and +0.179 (MLP)", "+0.179",
      (cell("selection", "mlp", "Random"), cell("selection", "mlp", "Baseline"))),
-    ("README.md", "would show gains of +0.031 (CatBoost) and +0.044 (XGBOD)", "+0.031",
+    ("README.md", "would show gains of +0.031 (CatBoost)\n  and +0.044 (XGBOD)", "+0.031",
      (cell("selection", "catboost", "Oracle"), cell("selection", "catboost", "Baseline"))),
-    ("README.md", "would show gains of +0.031 (CatBoost) and +0.044 (XGBOD)", "+0.044",
+    ("README.md", "would show gains of +0.031 (CatBoost)\n  and +0.044 (XGBOD)", "+0.044",
      (cell("selection", "xgbod", "Oracle"), cell("selection", "xgbod", "Baseline"))),
+    ("README.md", "XGen-both 0.739 vs 0.740 in-sample", "0.739", cell("selection", "deepsad", "XGen-both (held-out)")),
+    ("README.md", "XGen-both 0.739 vs 0.740 in-sample", "0.740", cell("selection", "deepsad", "XGen-both")),
+    ("docs/selection.md", "0.687 vs 0.702 on MLP", "0.687", cell("selection", "mlp", "XGen-both (held-out)")),
+    ("docs/selection.md", "0.687 vs 0.702 on MLP", "0.702", cell("selection", "mlp", "XGen-both")),
+    ("README.md", "(CatBoost 0.838 and\n  0.828 vs 0.846", "0.838", cell("budgets", "catboost", "Uniform 10%")),
+    ("README.md", "(CatBoost 0.838 and\n  0.828 vs 0.846", "0.828", cell("budgets", "catboost", "Uniform 50%")),
+    ("README.md", "XGBOD 0.810 and 0.814 vs 0.812", "0.810", cell("budgets", "xgbod", "Uniform 10%")),
+    ("README.md", "XGBOD 0.810 and 0.814 vs 0.812", "0.814", cell("budgets", "xgbod", "Uniform 50%")),
+    ("README.md", "while MLP rises to 0.767", "0.767", cell("budgets", "mlp", "Uniform 50%")),
+    ("docs/uniform.md", "| CatBoost | 0.846 | 0.848 | 0.838 | 0.828 |", "0.828", cell("budgets", "catboost", "Uniform 50%")),
+    ("docs/uniform.md", "| XGBOD | 0.812 | 0.799 | 0.810 | 0.814 |", "0.814", cell("budgets", "xgbod", "Uniform 50%")),
+    ("docs/uniform.md", "| MLP | 0.575 | 0.719 | 0.762 | 0.767 |", "0.762", cell("budgets", "mlp", "Uniform 10%")),
+    ("docs/uniform.md", "| Deep SAD | 0.763 | 0.768 | 0.777 | 0.786 |", "0.786", cell("budgets", "deepsad", "Uniform 50%")),
+    ("docs/results.md", "Deep SAD 0.759 → 0.788, MLP 0.571 → 0.741", "0.788", cell("table1_grouped_full", "deepsad", "NNG-Mix")),
+    ("docs/results.md", "Deep SAD 0.759 → 0.788, MLP 0.571 → 0.741", "0.571", cell("table1_grouped_full", "mlp", "Baseline")),
+    ("docs/results.md", "CatBoost 0.845 → 0.839, XGBOD 0.802 → 0.797", "0.839", cell("table1_grouped_full", "catboost", "NNG-Mix")),
+    ("docs/results.md", "CatBoost 0.845 → 0.839, XGBOD 0.802 → 0.797", "0.802", cell("table1_grouped_full", "xgbod", "Baseline")),
+    ("docs/results.md", "MLP 0.762 / 0.767 and Deep SAD 0.777 / 0.786", "0.777", cell("budgets", "deepsad", "Uniform 10%")),
+    ("docs/uniform.md", "CatBoost 0.838 / 0.835, under its baseline", "0.835", cell("budgets", "catboost", "NNG-Mix 50%")),
+    ("docs/uniform.md", "Deep SAD 0.809 /\n0.810 and MLP 0.763 / 0.760", "0.810", cell("budgets", "deepsad", "NNG-Mix 50%")),
+    ("docs/uniform.md", "Deep SAD 0.809 /\n0.810 and MLP 0.763 / 0.760", "0.760", cell("budgets", "mlp", "NNG-Mix 50%")),
     ("docs/selection.md", "| Deep SAD | 0.697 | 0.729 | 0.746 | 0.740 (XGen-both) | 0.746 | 0.762 |", "0.762",
      cell("selection", "deepsad", "Oracle")),
     ("docs/selection.md", "| CatBoost | 0.796 | 0.793 | 0.797 | 0.797 (MMD) | 0.788 | 0.827 |", "0.827",
@@ -122,3 +143,29 @@ def test_readme_claim_counts_match_the_report():
     n_beyond = int(beyond.split()[0])
     assert f"{paper}; {n_beyond} more beyond the paper" in readme, (
         f"README.md should say '{paper}; {n_beyond} more beyond the paper'")
+
+
+# (document, sentence as written, the text of results/leakage.md it rests on): leakage.md has no CSV
+LEAKAGE_QUOTED = [
+    ("README.md", "AUCROC moves by −0.002 on average over Table I's 8 columns",
+     "AUCROC moves by -0.002 on average over the 8 columns"),
+    ("docs/results.md", "AUCROC moves by −0.002 on average over Table I's 8 columns",
+     "AUCROC moves by -0.002 on average over the 8 columns"),
+    ("README.md", "+0.072 with ADBench's split and +0.070 with the grouped one",
+     "NNG-Mix's gain over the baseline is +0.072 with ADBench's split and +0.070 with the control"),
+    ("docs/results.md", "P(within) 0.003, TOST p 0.29", "P(within ±0.01) 0.003, TOST p 0.29"),
+    ("README.md", "Deep SAD +0.031 → +0.030 and MLP +0.166 → +0.174", "| deepsad | 42 | +0.031 (8.1e-06) | +0.030 ("),
+    ("README.md", "Deep SAD +0.031 → +0.030 and MLP +0.166 → +0.174", "| mlp | 42 | +0.166 (1.3e-07) | +0.174 ("),
+    ("docs/results.md", "CatBoost (−0.003 → −0.006) and\n  XGBOD (−0.016 → −0.010)", "| catboost | 42 | -0.003 (0.67) | -0.006 ("),
+    ("docs/results.md", "CatBoost (−0.003 → −0.006) and\n  XGBOD (−0.016 → −0.010)", "| xgbod | 42 | -0.016 (0.46) | -0.010 ("),
+    ("docs/results.md", "no Table I verdict on NNG-Mix vs Baseline changes",
+     "No Table I verdict on NNG-Mix vs Baseline changes (4 detectors)."),
+]
+
+
+@pytest.mark.parametrize("doc, sentence, evidence", LEAKAGE_QUOTED, ids=[f"{d}:{s[:30]}" for d, s, _ in LEAKAGE_QUOTED])
+def test_quoted_leakage_figure_matches_the_page(doc, sentence, evidence):
+    text = " ".join((ROOT / doc).read_text().split())
+    assert " ".join(sentence.split()) in text, f"{doc} no longer says {sentence!r}: update LEAKAGE_QUOTED"
+    page = " ".join((ROOT / "results" / "leakage.md").read_text().split())
+    assert " ".join(evidence.split()) in page, f"results/leakage.md no longer says {evidence!r}: rewrite {doc}"
