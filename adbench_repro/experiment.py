@@ -77,7 +77,7 @@ def experiment(cfg: DictConfig, device: str = "cpu") -> Result:
                 f"dataset {cfg.dataset.name}, seed {cfg.seed}, protocol.split="
                 f"{cfg.protocol.get('split', 'adbench')}: the test split holds only "
                 f"{'anomalies' if split.y_test.min() == 1 else 'normal rows'} ({len(split.y_test)} rows), so AUCROC "
-                "is undefined; the identical rows of this file cannot put both labels on the test side at this seed")
+                "is undefined (with grouped splits a file's identical rows can leave one class wholly in training)")
         if split.info.get("n_conflict_groups"):
             log.info("%s: %d groups of identical rows carry both labels (%d rows); each group is on one side of "
                      "the split", cfg.dataset.name, split.info["n_conflict_groups"], split.info["n_conflict_rows"])

@@ -366,11 +366,14 @@ def no_test_anomaly(full: pd.DataFrame, seeds: list[int], data_root) -> dict[str
     if data_root is None:
         return out
     for d, g in full.groupby("dataset"):
-        for s in sorted(set(seeds) - set(g["seed"])):
-            try:
-                X, y = load_arrays(str(d), data_root)
-            except Exception:  # noqa: BLE001 - the data may be absent where tables are rebuilt from exports
-                return out
+        missing = sorted(set(seeds) - set(g["seed"]))
+        if not missing:
+            continue
+        try:
+            X, y = load_arrays(str(d), data_root)
+        except Exception:  # noqa: BLE001 - the data may be absent where tables are rebuilt from exports
+            return out
+        for s in missing:
             if len(set(make_split(X, y, int(s), la=0.1, keep=0.1, split="grouped_identical").y_test)) < 2:
                 out.setdefault(str(d), []).append(int(s))
     return out
