@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .aggregate.runs import EXPORT_COLUMNS, read_run_files, signal_columns
@@ -153,12 +154,13 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
     if dirty.any():
         raise StoreError(f"{int(dirty.sum())} run(s) from uncommitted code ({runs.loc[dirty, 'tags.git_commit'].iloc[0]}): "
                          "commit first, then run")
-    no_auc = runs["metrics.aucroc"].isna() if "metrics.aucroc" in runs else pd.Series(True, index=runs.index)
+    no_auc = _without_aucroc(runs)
     if no_auc.any():
         raise StoreError(f"{int(no_auc.sum())} run(s) without an aucroc metric, e.g. run "
                          f"{runs.loc[no_auc, 'run_id'].iloc[0]}: a result the aggregator cannot count")
     have = read(store_dir)
     old = have.set_index("tags.config_hash")
+    richer = dict(zip(runs["tags.config_hash"], _richer(runs, have)))
     counts = {"added": 0, "replaced": 0, "kept": 0}
     keep_new = []
     for i, row in runs.iterrows():
@@ -172,7 +174,7 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
         elif float(old.at[h, "metrics.aucroc"]) != float(row["metrics.aucroc"]):
             raise StoreError(f"config {h}: AUCROC {row['metrics.aucroc']} (run {row['run_id']}) differs from the "
                              f"committed {old.at[h, 'metrics.aucroc']} with the same code fingerprints")
-        elif _outputs(row) > _outputs(old.loc[h]):  # the same result, with more validation outputs
+        elif richer[h]:  # the same result, with more validation outputs
             counts["replaced"] += 1
             keep_new.append(i)
         else:
@@ -183,25 +185,21 @@ def add(runs: pd.DataFrame, store_dir: str | Path | None = None) -> dict[str, in
     return counts
 
 
-def _new_or_richer(runs: pd.DataFrame, stored: pd.DataFrame) -> set[str]:
-    """The config hashes of ``runs`` that ``stored`` lacks, or whose run has validation outputs the stored one
-    lacks and lacks none it has."""
-    have = set(stored["tags.config_hash"])
-    hashes = set(runs["tags.config_hash"]) - have
+def _without_aucroc(runs: pd.DataFrame) -> pd.Series:
+    """Per run: it has no ``metrics.aucroc`` (a result the aggregator cannot count)."""
+    return runs["metrics.aucroc"].isna() if "metrics.aucroc" in runs else pd.Series(True, index=runs.index)
+
+
+def _richer(runs: pd.DataFrame, stored: pd.DataFrame) -> np.ndarray:
+    """Per run of ``runs``: ``stored`` has its config hash and the run has validation outputs (the signal and
+    holdout metrics that are set) the stored run lacks, and lacks none it has."""
     cols = sorted(set(signal_columns(runs)) | set(signal_columns(stored)))
-    both = runs[runs["tags.config_hash"].isin(have)]
-    if cols and len(both):  # the same comparison as :func:`add`'s, on every run at once
-        new = both.reindex(columns=cols).notna().to_numpy()
-        old = stored.set_index("tags.config_hash").reindex(both["tags.config_hash"], columns=cols).notna().to_numpy()
-        richer = (new & ~old).any(axis=1) & ~(old & ~new).any(axis=1)
-        hashes |= set(both.loc[richer, "tags.config_hash"])
-    return hashes
-
-
-def _outputs(row: pd.Series) -> set[str]:
-    """The validation outputs a run has (its signal and holdout metrics that are set)."""
-    cols = signal_columns(row.to_frame().T)
-    return {k for k in cols if row[k] == row[k] and row[k] is not None}
+    known = runs["tags.config_hash"].isin(set(stored["tags.config_hash"])).to_numpy()
+    if not cols or not known.any():
+        return np.zeros(len(runs), bool)
+    new = runs.reindex(columns=cols).notna().to_numpy()
+    old = stored.set_index("tags.config_hash").reindex(runs["tags.config_hash"], columns=cols).notna().to_numpy()
+    return known & (new & ~old).any(axis=1) & ~(old & ~new).any(axis=1)
 
 
 def record_verification(store_dir: str | Path | None, rows: list[dict]) -> Path:
@@ -239,7 +237,9 @@ def add_from_mlflow(tracking_uri: str, experiment: str, hashes: set[str] | None 
     except RunsError:
         return {"added": 0, "replaced": 0}
     if hashes is None:
-        hashes = _new_or_richer(runs, read(directory)) if len(runs) else set()
+        stored = read(directory)
+        hashes = set(runs.loc[~runs["tags.config_hash"].isin(set(stored["tags.config_hash"])) | _richer(runs, stored),
+                              "tags.config_hash"]) if len(runs) else set()
     runs = current(runs[runs["tags.config_hash"].isin(hashes)]) if len(runs) else runs
     if runs.empty:
         return {"added": 0, "replaced": 0}
@@ -247,7 +247,7 @@ def add_from_mlflow(tracking_uri: str, experiment: str, hashes: set[str] | None 
     if dirty.any():
         print(f"{int(dirty.sum())} run(s) made from uncommitted code ({runs.loc[dirty, 'tags.git_commit'].iloc[0]}) are "
               "not added to the committed store: commit first, then run (python -m adbench_repro.run force=true ...)")
-    no_auc = runs["metrics.aucroc"].isna() if "metrics.aucroc" in runs else pd.Series(True, index=runs.index)
+    no_auc = _without_aucroc(runs)
     if no_auc.any():
         print(f"{int(no_auc.sum())} FINISHED run(s) without an aucroc metric (e.g. {runs.loc[no_auc, 'run_id'].iloc[0]},"
               " made before a test split without anomalies failed the run) are not added")
