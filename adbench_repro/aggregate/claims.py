@@ -390,15 +390,17 @@ def _summary(res: pd.DataFrame, outs: list[str], level: float | None = None) -> 
     return "for/against/undecided by row: " + ", ".join(by_unit)
 
 
-TEST_BETTER = f"Wilcoxon signed-rank over datasets, Holm (α {ALPHA}); against = b significantly better or " \
-              f"equivalent (Bayesian signed-rank, ROPE ±{{margin}}, P ≥ {P_DECIDE}, {CLAIM_BAYES_SAMPLES:,} draws)"
+TEST_BETTER = f"Wilcoxon signed-rank over datasets, Holm (α {ALPHA}); against = b significantly better, " \
+              f"equivalent or practically better (Bayesian signed-rank, ROPE ±{{margin}}: P(equivalent) or " \
+              f"P(b better by > {{margin}}) ≥ {P_DECIDE}, {CLAIM_BAYES_SAMPLES:,} draws)"
 TEST_EQUIV = (f"equivalence: for = Bayesian signed-rank P(within ±{{margin}}) ≥ {P_DECIDE} ({CLAIM_BAYES_SAMPLES:,} "
               f"draws); against = the whole {EQUIV_LEVEL:.0%} Student-t interval of the mean difference beyond "
               f"±{{margin}}")
 TEST_NO_GAIN = f"non-superiority: P(a better by > {{margin}}) ≤ {1 - P_DECIDE:.2f} (Bayesian signed-rank, " \
                f"{CLAIM_BAYES_SAMPLES:,} draws); against = Holm-significant gain"
 TEST_SIZE = (f"two comparisons per figure: direction (Wilcoxon over datasets, Holm, α {ALPHA}: for = significant "
-             f"with the figure's sign; against = significant the other way or equivalent, Bayesian ±{ROPE}) and size "
+             f"with the figure's sign; against = significant the other way, equivalent or practically the other way, Bayesian ±{ROPE}) and "
+             f"size "
              f"(for = the paper's figure, on the same rows, inside our {SIZE_LEVEL:.0%} Student-t interval of the "
              f"mean difference over datasets; against = outside it)")
 
@@ -501,7 +503,7 @@ def check_largest_gain(s: StudyResult, c: Claim) -> None:
     row, a, b = str(spec["row"]), spec["a"], spec["b"]
     others = [r for r in s.all_rows() if r != row and s.ran(r)]
     c.test = (f"{row}'s per-dataset gain vs each other row's, Wilcoxon over datasets, Holm (α {ALPHA}); against = "
-              f"another row's gain significantly larger or equivalent (Bayesian, ±{ROPE})")
+              f"another row's gain significantly larger, equivalent or practically larger (Bayesian, ±{ROPE})")
     paper = {r: s.cell(r, a, "paper") - s.cell(r, b, "paper") for r in s.all_rows()}
     paper = {r: g for r, g in paper.items() if not math.isnan(g)}
     if paper:
@@ -543,7 +545,8 @@ def check_best(s: StudyResult, c: Claim) -> None:
     cols = list(dict.fromkeys(s.long.loc[s.long["level"] == "cell", "column"]))
     m, used = overall_matrix(s.records, ran, cols)
     c.test = (f"rank of the Average over the rows run; {col} vs every other column, Wilcoxon over datasets, Holm "
-              f"(α {ALPHA}); against = the other column significantly better or equivalent (Bayesian, ±{ROPE})")
+              f"(α {ALPHA}); against = the other column significantly better, equivalent or practically better (Bayesian, "
+              f"±{ROPE})")
     c.seeds = s.seeds(ran, cols)
     paper = {k: np.mean([s.cell(r, k, "paper") for r in used]) if used else np.nan for k in cols}
     if all(not math.isnan(v) for v in paper.values()) and paper:
@@ -741,7 +744,7 @@ def check_only(s: StudyResult, c: Claim) -> None:
     ran = [r for r in rows if r not in unrun]
     cols = [k for k in dict.fromkeys(s.long.loc[s.long["level"] == "cell", "column"]) if k not in (col, base)]
     c.test = (f"each column − {base} per row (Wilcoxon, Holm over all, α {ALPHA}; against = {base} significantly "
-              f"better or equivalent, Bayesian ±{ROPE}); {col}: one comparison per row; each other column: for when "
+              f"better, equivalent or practically better, Bayesian ±{ROPE}); {col}: one comparison per row; each other column: for when "
               f"it fails on some row, against when it gains on every row")
     c.seeds = s.seeds(ran, [col, base, *cols])
     res = compare(s, [(k, base) for k in [col, *cols]], ran, "row") if ran else pd.DataFrame()
